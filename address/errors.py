@@ -1,0 +1,67 @@
+"""Typed errors of the address service.
+
+Every error the library raises on purpose derives from :class:`AddressError`.
+Subclasses also inherit the builtin they stand in for, so callers that only
+know ``ValueError`` or ``RuntimeError`` still catch them::
+
+    AddressError
+    ├── InvalidAddressInputError (ValueError)   bad text handed in
+    │   ├── EmptyAddressError                   nothing left after clean-up
+    │   └── AddressTooLongError                 over ``max_address_length``
+    ├── UnknownCountryError (ValueError)        a country code we have no rules for
+    ├── ReferenceDataError (ValueError)         a reference file we cannot read
+    ├── DataNotReadyError (RuntimeError)        libpostal data missing or corrupt
+    └── DataFetchError (RuntimeError)           a download or its check failed
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AddressError",
+    "AddressTooLongError",
+    "DataFetchError",
+    "DataNotReadyError",
+    "EmptyAddressError",
+    "InvalidAddressInputError",
+    "ReferenceDataError",
+    "UnknownCountryError",
+]
+
+SETUP_HINT = "run `make setup` (or `addr data fetch`) to download and assemble it"
+
+
+class AddressError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+
+class InvalidAddressInputError(AddressError, ValueError):
+    """The text handed in cannot be treated as an address at all."""
+
+
+class EmptyAddressError(InvalidAddressInputError):
+    """Nothing is left of the input after normalization (``""``, ``"  \\t"``)."""
+
+
+class AddressTooLongError(InvalidAddressInputError):
+    """The input is longer than the ``max_address_length`` setting."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"address is {length} characters long; the limit is {limit}")
+        self.length = length
+        self.limit = limit
+
+
+class UnknownCountryError(AddressError, ValueError):
+    """A country code that is not an ISO 3166-1 alpha-2 code we have rules for."""
+
+
+class ReferenceDataError(AddressError, ValueError):
+    """A reference-address file that cannot be read or lacks the needed columns."""
+
+
+class DataNotReadyError(AddressError, RuntimeError):
+    """libpostal's data directory is missing, incomplete or corrupt."""
+
+
+class DataFetchError(AddressError, RuntimeError):
+    """Downloading or verifying a pinned data package failed."""

@@ -1,0 +1,73 @@
+"""The project's own address types: parsed components and reason codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from enum import StrEnum
+
+__all__ = ["COMPONENT_LABELS", "ParsedAddress", "Reason"]
+
+
+class Reason(StrEnum):
+    """Why an address is not (fully) deliverable; a closed set shared by rules,
+    the classifier and the verdict."""
+
+    MISSING_HOUSE_NUMBER = "missing_house_number"
+    MISSING_ROAD = "missing_road"
+    MISSING_LOCALITY = "missing_locality"
+    MISSING_POSTCODE = "missing_postcode"
+    POSTCODE_FORMAT = "postcode_format"
+    POSTCODE_LOCALITY_MISMATCH = "postcode_locality_mismatch"
+    UNKNOWN_REGION = "unknown_region"
+    NOT_AN_ADDRESS = "not_an_address"
+    GIBBERISH = "gibberish"
+    TRUNCATED = "truncated"
+    UNKNOWN_ADDRESS = "unknown_address"
+    HOUSE_NUMBER_NOT_FOUND = "house_number_not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedAddress:
+    """An address split into libpostal's components (lower-cased by libpostal).
+
+    ``parse("Flat 3, 12 Baker St, London NW1 6XE")`` gives
+    ``ParsedAddress(unit="flat 3", house_number="12", road="baker st",
+    city="london", postcode="nw1 6xe")``; absent components are ``None``.
+    """
+
+    house: str | None = None
+    category: str | None = None
+    near: str | None = None
+    house_number: str | None = None
+    road: str | None = None
+    unit: str | None = None
+    level: str | None = None
+    staircase: str | None = None
+    entrance: str | None = None
+    po_box: str | None = None
+    postcode: str | None = None
+    suburb: str | None = None
+    city_district: str | None = None
+    city: str | None = None
+    island: str | None = None
+    state_district: str | None = None
+    state: str | None = None
+    country_region: str | None = None
+    country: str | None = None
+    world_region: str | None = None
+
+    def components(self) -> dict[str, str]:
+        """The present components as ``{label: value}``, in libpostal's label order."""
+        return {
+            label: value
+            for label in COMPONENT_LABELS
+            if (value := getattr(self, label)) is not None
+        }
+
+    @property
+    def locality(self) -> str | None:
+        """The finest locality given: city, else suburb, district or island."""
+        return self.city or self.suburb or self.city_district or self.island or self.state_district
+
+
+COMPONENT_LABELS: tuple[str, ...] = tuple(f.name for f in fields(ParsedAddress))

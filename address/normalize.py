@@ -1,0 +1,98 @@
+"""Text clean-up applied to every address before parsing.
+
+``normalize`` is a chain of small pure ``str -> str`` steps; each docstring
+names the real input that motivated it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+from address.errors import AddressTooLongError, EmptyAddressError
+from address.settings import get_settings
+
+__all__ = ["normalize"]
+
+# Any run of Unicode whitespace (incl. NBSP, thin space, line/paragraph separators).
+WHITESPACE_RUN = re.compile(r"\s+")
+# A space right before , ; : . or ) — "12 Baker St , London" -> "12 Baker St, London".
+SPACE_BEFORE_PUNCT = re.compile(r"\s+([,;:.)])")
+# Repeated separators — "Baker St,, London" -> "Baker St, London".
+REPEATED_SEPARATOR = re.compile(r"([,;])(?:\s*[,;])+")
+# Separators or dashes dangling at either end — ", 12 Baker St -" -> "12 Baker St".
+EDGE_SEPARATORS = re.compile(r"^[\s,;:\-/.]+|[\s,;:\-/]+$")
+
+
+def _unicode_nfkc(text: str) -> str:
+    """Fold compatibility forms: full-width "１２ Ｂａｋｅｒ" -> "12 Baker", "№" -> "No"."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def _drop_control_characters(text: str) -> str:
+    """Drop control and format characters: NUL, BEL, zero-width joiners, RTL overrides.
+
+    Tabs and newlines (multi-line addresses pasted from a form) become spaces.
+    """
+    out = []
+    for char in text:
+        if char in "\t\n\r\v\f\u2028\u2029":
+            out.append(" ")
+        elif unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            out.append(char)
+    return "".join(out)
+
+
+def _collapse_whitespace(text: str) -> str:
+    """ "Flat 3,\\n 12   Baker St" -> "Flat 3, 12 Baker St"."""
+    return WHITESPACE_RUN.sub(" ", text).strip()
+
+
+def _tidy_punctuation(text: str) -> str:
+    """ "12 Baker St ,, London ," -> "12 Baker St, London"."""
+    text = SPACE_BEFORE_PUNCT.sub(r"\1", text)
+    text = REPEATED_SEPARATOR.sub(r"\1", text)
+    return EDGE_SEPARATORS.sub("", text)
+
+
+_STEPS: tuple[Callable[[str], str], ...] = (
+    _drop_control_characters,
+    _unicode_nfkc,
+    _collapse_whitespace,
+    _tidy_punctuation,
+    _collapse_whitespace,
+)
+# One pass can expose work for another ("e\x00\u0301": dropping NUL lets NFKC
+# compose "é"); passes repeat until nothing changes, which makes it idempotent.
+_MAX_PASSES = 4
+
+
+def normalize(text: str, *, max_length: int | None = None) -> str:
+    """Clean an address text without changing what it says.
+
+    Args:
+        text: raw input, e.g. ``"  Flat 3,\\t12 Baker St ,, London NW1 6XE\\x00"``.
+        max_length: longest accepted input in characters; default is the
+            ``max_address_length`` setting (512).
+
+    Returns:
+        The cleaned text, e.g. ``"Flat 3, 12 Baker St, London NW1 6XE"``.
+        ``normalize(normalize(x)) == normalize(x)`` for every ``x``.
+
+    Raises:
+        AddressTooLongError: the input is longer than ``max_length``.
+        EmptyAddressError: nothing is left after the clean-up.
+    """
+    limit = max_length if max_length is not None else get_settings().max_address_length
+    if len(text) > limit:
+        raise AddressTooLongError(len(text), limit)
+    for _ in range(_MAX_PASSES):
+        before = text
+        for step in _STEPS:
+            text = step(text)
+        if text == before:
+            break
+    if not text:
+        raise EmptyAddressError("address is empty after removing whitespace and control characters")
+    return text

@@ -1,0 +1,66 @@
+"""The one settings object of the service.
+
+Every value can be set in the environment with the ``ADDR_`` prefix (or in a
+``.env`` file in the working directory), e.g. ``ADDR_DATA_DIR=/srv/addr``.
+Nothing else in the project reads the environment.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+def _default_data_dir() -> Path:
+    # Inside the virtual environment, so `rm -rf .venv` removes the data too.
+    return Path(sys.prefix) / "share" / "addr"
+
+
+class Settings(BaseSettings):
+    """Service settings, read from ``ADDR_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="ADDR_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Root folder for downloaded data, the reference table and the index.",
+    )
+    libpostal_data_dir: Path | None = Field(
+        default=None,
+        description="libpostal's data (the folder holding address_parser/); "
+        "default <data_dir>/libpostal.",
+    )
+    reference_path: Path | None = Field(
+        default=None,
+        description="Default known-good address table (Parquet); "
+        "default <data_dir>/reference/default.parquet.",
+    )
+    max_address_length: int = Field(
+        default=512, ge=16, description="Longest address text accepted, in characters."
+    )
+    default_country: str | None = Field(
+        default="US",
+        description="ISO 3166-1 alpha-2 country assumed when none is given or detected.",
+    )
+
+    @property
+    def libpostal_dir(self) -> Path:
+        """Folder that directly holds ``address_parser/``, ``numex/`` and the rest."""
+        return self.libpostal_data_dir or self.data_dir / "libpostal"
+
+    @property
+    def reference_table(self) -> Path:
+        """Parquet table of the default known-good addresses."""
+        return self.reference_path or self.data_dir / "reference" / "default.parquet"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings of this process, read once; tests call ``get_settings.cache_clear()``."""
+    return Settings()
