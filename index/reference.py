@@ -36,6 +36,7 @@ from tqdm import tqdm
 from address.downloads import pip_download
 from address.errors import ReferenceDataError
 from address.settings import get_settings
+from address.standardize import format_address_line
 from index._iceland import ICELAND_SOURCE, count_iceland_rows, iter_iceland_components
 from index._linn import LINN_PACKAGE, LINN_SOURCE, iter_linn_components
 
@@ -45,7 +46,6 @@ __all__ = [
     "REFERENCE_SCHEMA",
     "build_reference",
     "fetch_default_reference",
-    "format_address_line",
     "load_reference_file",
     "read_reference",
 ]
@@ -69,14 +69,6 @@ REFERENCE_SCHEMA = pa.schema(
 REFERENCE_COLUMNS = tuple(REFERENCE_SCHEMA.names)
 _REQUIRED_COLUMNS = ("id", "address", "country", "source")
 
-# Countries that write the house number after the street and the postcode before
-# the town ("Laugavegur 12b, 101 Reykjavík", "Hauptstraße 5, 10115 Berlin"); every
-# other country gets the US order ("4570 Frozen Hill Rd, Anamosa, IA 52205").
-_STREET_FIRST_COUNTRIES = frozenset(
-    {"AT", "BA", "BE", "CH", "CZ", "DE", "DK", "EE", "ES", "FI", "FO", "GL", "HR", "HU"}
-    | {"IS", "IT", "LI", "LT", "LU", "LV", "NL", "NO", "PL", "PT", "RS", "SE", "SI", "SK"}
-)
-
 # An ISO 3166-1 alpha-2 code once upper-cased: "us" -> "US".
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 
@@ -89,40 +81,6 @@ _COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "city": ("city", "district"),  # district only where city is missing
     "state": ("state", "region"),
 }
-
-
-def format_address_line(components: Mapping[str, str | None], country: str) -> str:
-    """Format components as the one-line address a person would write.
-
-    The single formatter behind every source, so that the same address always
-    reads the same way whichever file it came from.
-
-    Example:
-        >>> format_address_line({"house_number": "4570", "road": "Frozen Hill Rd",
-        ...     "city": "Anamosa", "state": "IA", "postcode": "52205"}, "US")
-        '4570 Frozen Hill Rd, Anamosa, IA 52205'
-        >>> format_address_line({"road": "Laugavegur", "house_number": "12b",
-        ...     "postcode": "101", "city": "Reykjavík"}, "IS")
-        'Laugavegur 12b, 101 Reykjavík'
-
-    Args:
-        components: values under ``COMPONENT_COLUMNS`` names; missing or empty
-            ones are left out.
-        country: ISO alpha-2 code; picks the order of number and street and of
-            postcode and town.
-
-    Returns:
-        The address line, ``""`` when every component is empty.
-    """
-
-    def part(*names: str) -> str:
-        return " ".join(v.strip() for n in names if (v := components.get(n)) and v.strip())
-
-    if country.upper() in _STREET_FIRST_COUNTRIES:
-        pieces = [part("road", "house_number", "unit"), part("postcode", "city"), part("state")]
-    else:
-        pieces = [part("house_number", "road", "unit"), part("city"), part("state", "postcode")]
-    return ", ".join(p for p in pieces if p)
 
 
 # --------------------------------------------------------------------------- tables

@@ -14,12 +14,12 @@ import pytest
 import index.reference as reference
 from address.errors import ReferenceDataError
 from address.settings import get_settings
+from address.standardize import format_address_line
 from index.reference import (
     COMPONENT_COLUMNS,
     REFERENCE_COLUMNS,
     build_reference,
     fetch_default_reference,
-    format_address_line,
     load_reference_file,
     read_reference,
 )

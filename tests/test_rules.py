@@ -561,7 +561,7 @@ def test_country_component_wins_over_postcode() -> None:
 
 def test_public_api_is_explicit_and_sorted() -> None:
     assert rules.__all__ == sorted(rules.__all__)
-    assert set(rules.__all__) == {"check", "detect_country", "postcode_matches"}
+    assert set(rules.__all__) == {"address_format", "check", "detect_country", "postcode_matches"}
 
 
 def _data(name: str) -> Any:
