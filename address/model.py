@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from enum import StrEnum
 
-__all__ = ["COMPONENT_LABELS", "ParsedAddress", "Reason"]
+__all__ = ["COMPONENT_LABELS", "REASON_MESSAGES", "ParsedAddress", "Reason"]
 
 
 class Reason(StrEnum):
@@ -24,6 +24,23 @@ class Reason(StrEnum):
     TRUNCATED = "truncated"
     UNKNOWN_ADDRESS = "unknown_address"
     HOUSE_NUMBER_NOT_FOUND = "house_number_not_found"
+
+
+# The one table of what each reason means to a courier or a shopper.
+REASON_MESSAGES: dict[Reason, str] = {
+    Reason.MISSING_HOUSE_NUMBER: "House number missing",
+    Reason.MISSING_ROAD: "Street missing",
+    Reason.MISSING_LOCALITY: "Town or city missing",
+    Reason.MISSING_POSTCODE: "Postcode missing",
+    Reason.POSTCODE_FORMAT: "Postcode is not in this country's format",
+    Reason.POSTCODE_LOCALITY_MISMATCH: "Postcode does not belong to this town or region",
+    Reason.UNKNOWN_REGION: "State or region not recognised",
+    Reason.NOT_AN_ADDRESS: "This is not an address",
+    Reason.GIBBERISH: "Address text is unreadable",
+    Reason.TRUNCATED: "Address looks cut off",
+    Reason.UNKNOWN_ADDRESS: "Address not found in our address list",
+    Reason.HOUSE_NUMBER_NOT_FOUND: "Street found, but not this house number",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,11 +48,43 @@ class Settings(BaseSettings):
         default="US",
         description="ISO 3166-1 alpha-2 country assumed when none is given or detected.",
     )
+    index_path: Path | None = Field(
+        default=None,
+        description="Address index folder the service loads; default <data_dir>/index/default.",
+    )
+    adapter_path: Path | None = Field(
+        default=None,
+        description="Classifier adapter folder; default the adapter shipped in finetune/adapters.",
+    )
+    api_keys: list[str] = Field(
+        default_factory=list,
+        description='Accepted X-API-Key values, as JSON (\'["k1", "k2"]\'). Empty: no '
+        "authentication, and the service binds to 127.0.0.1 only.",
+    )
+    rate_limit_per_second: float = Field(
+        default=50.0, gt=0, description="Sustained requests per second per API key (or client)."
+    )
+    rate_limit_burst: int = Field(
+        default=100, ge=1, description="Requests a key may make at once before the rate applies."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body accepted (HTTP 413 beyond)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser, as JSON ('[\"https://shop.example\"]').",
+    )
+    log_level: str = Field(default="INFO", description="Log level of the service.")
 
     @property
     def libpostal_dir(self) -> Path:
         """Folder that directly holds ``address_parser/``, ``numex/`` and the rest."""
         return self.libpostal_data_dir or self.data_dir / "libpostal"
+
+    @property
+    def index_dir(self) -> Path:
+        """Address index folder the service and CLI use by default."""
+        return self.index_path or self.data_dir / "index" / "default"
 
     @property
     def reference_table(self) -> Path:
