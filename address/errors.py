@@ -11,6 +11,7 @@ know ``ValueError`` or ``RuntimeError`` still catch them::
     ├── UnknownCountryError (ValueError)        a country code we have no rules for
     ├── ReferenceDataError (ValueError)         a reference file we cannot read
     ├── DataNotReadyError (RuntimeError)        libpostal data missing or corrupt
+    ├── IndexNotReadyError (RuntimeError)       address index missing, corrupt or mismatched
     └── DataFetchError (RuntimeError)           a download or its check failed
 """
 
@@ -22,6 +23,7 @@ __all__ = [
     "DataFetchError",
     "DataNotReadyError",
     "EmptyAddressError",
+    "IndexNotReadyError",
     "InvalidAddressInputError",
     "ReferenceDataError",
     "UnknownCountryError",
@@ -61,6 +63,10 @@ class ReferenceDataError(AddressError, ValueError):
 
 class DataNotReadyError(AddressError, RuntimeError):
     """libpostal's data directory is missing, incomplete or corrupt."""
+
+
+class IndexNotReadyError(AddressError, RuntimeError):
+    """The address index is missing, truncated, corrupt or built for another model."""
 
 
 class DataFetchError(AddressError, RuntimeError):

@@ -1,0 +1,293 @@
+"""Candidate search over known-good addresses: dense + lexical, then re-ranked.
+
+A query goes through :func:`address.normalize.normalize` and libpostal's parse;
+candidates come from two paths,
+
+* **dense**: the MiniLM embedding of the query's match key, nearest neighbours
+  in FAISS (catches paraphrase and word-order changes), and
+* **lexical**: the token index of :mod:`index.lexical` (catches typos and
+  abbreviations the embedding misses, and exact house numbers),
+
+and their union is scored by :func:`index.rerank.agreement`, whose score has
+the same meaning for every query (see :mod:`index.rerank`). The lexical path
+runs first; the dense path (embedding one query costs ~10 ms on a CPU core,
+everything else ~1 ms) runs when the best lexical candidate scores below
+``IndexConfig.dense_below`` (0.9), i.e. when no candidate is the same address
+with at most a minor difference. Autocomplete uses
+neither model nor parser: it is a sorted-array prefix look-up
+(:mod:`index.autocomplete`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from address.errors import ReferenceDataError
+from address.normalize import normalize
+from index.autocomplete import PrefixIndex
+from index.config import IndexConfig
+from index.embed import Embedder
+from index.lexical import LexicalIndex
+from index.reference import COMPONENT_COLUMNS
+from index.rerank import QueryParts, RowParts, agreement, query_parts, tie_break
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+__all__ = ["AddressIndex", "Candidate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A known-good address suggested for a query.
+
+    Example:
+        ``Candidate(id="us-ia-linn-000001", address="4570 Frozen Hill Rd, Anamosa,
+        IA 52205", components={"house_number": "4570", ...}, country="US",
+        score=0.97, matched=("house_number", "road", "locality"))``
+    """
+
+    id: str
+    address: str
+    components: dict[str, str] = field(hash=False, compare=True)
+    country: str
+    score: float
+    """Agreement in [0, 1]; >= 0.95 the same address (bands in :mod:`index.rerank`)."""
+    matched: tuple[str, ...]
+    """Components of the query that agree with this address."""
+
+
+class AddressIndex:
+    """A loaded address index; build with :func:`index.store.build_index`, open with
+    :func:`index.store.load_index`.
+
+    Example:
+        >>> index = load_index(Path(".venv/share/addr/index/default"))
+        >>> index.search("4570 Frozen Hil Rd, Anamosa IA")[0].address
+        '4570 Frozen Hill Rd, Anamosa, IA 52205'
+    """
+
+    def __init__(
+        self,
+        vectors: Any,
+        rows: pd.DataFrame,
+        config: IndexConfig,
+        manifest: dict[str, Any],
+        embedder: Embedder,
+        path: Path | None = None,
+        mapped: bool = False,
+    ) -> None:
+        self._vectors = vectors
+        self._embedder = embedder
+        self._mapped = mapped
+        self.config = config
+        self.manifest = manifest
+        self.path = path
+        self._set_rows(rows.reset_index(drop=True))
+
+    # ------------------------------------------------------------------ state
+
+    def _set_rows(self, rows: pd.DataFrame) -> None:
+        self.rows = rows
+        self._deleted: NDArray[np.bool_] = rows["deleted"].to_numpy(dtype=bool, copy=True)
+        self._ids: list[str] = rows["id"].tolist()
+        self._addresses: list[str] = rows["address"].tolist()
+        self._countries: NDArray[np.str_] = rows["country"].to_numpy(dtype=str)
+        self._parts = [
+            RowParts(key, hn, road, pc, city)
+            for key, hn, road, pc, city in zip(
+                rows["key"].tolist(),
+                _nullable(rows["hn_key"]),
+                _nullable(rows["road_key"]),
+                _nullable(rows["postcode_key"]),
+                _nullable(rows["city_key"]),
+                strict=True,
+            )
+        ]
+        component_values = {c: _nullable(rows[c]) for c in COMPONENT_COLUMNS}
+        self._components = [
+            {c: v for c in COMPONENT_COLUMNS if (v := component_values[c][i]) is not None}
+            for i in range(len(rows))
+        ]
+        self._live_row = {id_: i for i, id_ in enumerate(self._ids) if not self._deleted[i]}
+        self._lexical = LexicalIndex(rows["key"].tolist())
+        self._prefix = PrefixIndex(
+            rows["number_first"].tolist(), rows["street_first"].tolist(), self._countries.tolist()
+        )
+        self._masks: dict[str | None, NDArray[np.bool_]] = {}
+
+    def _mask(self, country: str | None) -> NDArray[np.bool_]:
+        key = country.upper() if country else None
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = ~self._deleted
+            if key is not None:
+                mask = mask & (self._countries == key)
+            self._masks[key] = mask
+        return mask
+
+    def __len__(self) -> int:
+        """Number of live (not deleted) addresses."""
+        return len(self._live_row)
+
+    # ------------------------------------------------------------------ search
+
+    def _candidate(self, row: int, score: float, matched: tuple[str, ...]) -> Candidate:
+        return Candidate(
+            id=self._ids[row],
+            address=self._addresses[row],
+            components=dict(self._components[row]),
+            country=str(self._countries[row]),
+            score=round(float(score), 4),
+            matched=matched,
+        )
+
+    def _dense_rows(self, vectors: NDArray[np.float32], mask: NDArray[np.bool_]) -> list[list[int]]:
+        k = self.config.dense_k
+        allowed = float(mask.mean()) if len(mask) else 1.0
+        fetch = min(len(mask), int(k / max(allowed, 0.05)) + 8)
+        if fetch == 0:
+            return [[] for _ in range(len(vectors))]
+        _, found = self._vectors.search(vectors, fetch)
+        return [[int(r) for r in row if r >= 0 and mask[r]][:k] for row in found]
+
+    def _rank(self, parts: QueryParts, rows: set[int], k: int) -> list[Candidate]:
+        scored = []
+        for row in rows:
+            score, matched = agreement(parts, self._parts[row])
+            scored.append((-round(score, 4), -tie_break(parts, self._parts[row]), row, matched))
+        scored.sort()
+        return [self._candidate(row, -neg, matched) for neg, _, row, matched in scored[:k]]
+
+    def search(self, query: str, k: int = 5, country: str | None = None) -> list[Candidate]:
+        """The ``k`` known-good addresses closest to a free-text query, best first.
+
+        Args:
+            query: e.g. ``"4570 Frozen Hil Road Anamosa"``.
+            k: number of candidates.
+            country: ISO alpha-2 code to restrict to (``"IS"``).
+
+        Returns:
+            Candidates with calibrated scores; ``[]`` when nothing shares a word
+            or a neighbourhood with the query.
+
+        Raises:
+            EmptyAddressError, AddressTooLongError: from :func:`normalize`.
+            DataNotReadyError: libpostal's data is not set up.
+        """
+        return self.search_batch([query], k, country)[0]
+
+    def search_batch(
+        self, queries: Sequence[str], k: int = 5, country: str | None = None
+    ) -> list[list[Candidate]]:
+        """:meth:`search` for many queries (one embedding batch); raises on the first bad one."""
+        from address.libpostal import parse
+
+        clean = [normalize(q) for q in queries]
+        mask = self._mask(country)
+        parts = [query_parts(text, parse(text, country)) for text in clean]
+        pools = [
+            {
+                int(r)
+                for r in self._lexical.candidates(p.key.split(), self.config.lexical_k, mask)[0]
+            }
+            for p in parts
+        ]
+        ranked = [self._rank(p, pool, k) for p, pool in zip(parts, pools, strict=True)]
+        unsure = [
+            i
+            for i, found in enumerate(ranked)
+            if not found or found[0].score < self.config.dense_below
+        ]
+        if unsure:
+            vectors = self._embedder.embed([clean[i] for i in unsure])
+            for i, dense_rows in zip(unsure, self._dense_rows(vectors, mask), strict=True):
+                ranked[i] = self._rank(parts[i], pools[i] | set(dense_rows), k)
+        return ranked
+
+    def autocomplete(self, prefix: str, k: int = 5, country: str | None = None) -> list[Candidate]:
+        """Completions of a partly typed address, from the third character on.
+
+        Args:
+            prefix: e.g. ``"4570 froz"``, ``"frozen hill rd 45"``, ``"Laugaveg"``.
+            k: number of suggestions.
+            country: ISO alpha-2 code to restrict to.
+
+        Returns:
+            Candidates whose ``score`` is 1.0 for an exact prefix match and 0.9
+            for a match after one typo correction; ``[]`` for fewer than three
+            characters (not an error).
+        """
+        rows = self._prefix.lookup(prefix, k, alive=self._mask(None), country=country)
+        return [self._candidate(row, 1.0, ()) for row in rows]
+
+    # ------------------------------------------------------------------ updates
+
+    def add(self, frame: pd.DataFrame) -> int:
+        """Add (or replace, by ``id``) reference rows without re-embedding the rest.
+
+        ``frame`` has the reference schema (:func:`index.reference.load_reference_file`).
+        A row whose ``id`` is already in the index replaces the old row, which
+        is tomb-stoned. The lexical and prefix structures are rebuilt in memory
+        (~3 s at 234k rows); call :meth:`save` to persist.
+
+        Returns:
+            The number of rows added.
+        """
+        from index.store import with_keys
+
+        if frame["id"].duplicated().any():
+            raise ReferenceDataError("duplicate ids in the rows to add")
+        new = with_keys(frame)
+        vectors = self._embedder.embed(new["address"].tolist(), progress=False)
+        self._ensure_writable()
+        self._vectors.add(vectors)
+        rows = self.rows.copy()
+        rows["deleted"] = self._deleted
+        replaced = [self._live_row[i] for i in new["id"] if i in self._live_row]
+        rows.loc[replaced, "deleted"] = True
+        combined = pd.concat([rows, new], ignore_index=True)
+        self._set_rows(combined)
+        return len(new)
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Tomb-stone rows by id; searched no more, persisted by :meth:`save`.
+
+        Returns:
+            The number of rows deleted (unknown ids are ignored).
+        """
+        rows = [self._live_row.pop(i) for i in ids if i in self._live_row]
+        self._deleted[rows] = True
+        self.rows["deleted"] = self._deleted
+        self._masks.clear()
+        return len(rows)
+
+    def _ensure_writable(self) -> None:
+        if self._mapped and self.path is not None:
+            import faiss
+
+            from index._files import VECTORS
+
+            self._vectors = faiss.read_index(str(self.path / VECTORS))
+            self._mapped = False
+
+    def save(self, path: Path | None = None) -> Path:
+        """Write the index (with tombstones) to ``path`` (default: where it was loaded)."""
+        from index.store import save_index
+
+        target = path or self.path
+        if target is None:
+            raise ValueError("no path to save to")
+        self.rows["deleted"] = self._deleted
+        self.path = save_index(self._vectors, self.rows, self.manifest, target)
+        return self.path
+
+
+def _nullable(series: pd.Series[Any]) -> list[str | None]:
+    return [None if pd.isna(v) else str(v) for v in series.tolist()]
