@@ -20,24 +20,30 @@ scores: ≥ 0.95 same address, 0.85–0.95 same address with a minor difference,
    ``street``.
 3. **No known-good match** (``unknown_address``):
    * a hard rule failure (street, house number, town or postcode missing, a
-     postcode in the wrong format) → ``invalid`` / ``fix``;
-   * otherwise the classifier decides — the only case where it runs:
+     postcode in the wrong format) → ``invalid`` / ``fix``; when not even a
+     street was found, the classifier is asked only to say why
+     (``not_an_address``, ``gibberish``, ``truncated``);
+   * otherwise the classifier decides:
      ``valid_probability`` ≥ 0.9 → ``valid`` / ``accept`` (``uncertain`` /
      ``confirm`` instead when the known-good data covers that town or postcode
      but lacks the address); ≤ 0.1 → ``invalid`` / ``fix`` with its reasons;
      in between → ``uncertain`` / ``confirm``.
    Granularity is ``locality`` when a candidate confirms the town or postcode,
    else ``none``.
+
+"Did you mean" suggestions are given when the input is not an exact match, and
+only candidates scoring ≥ ``SUGGESTION_SCORE`` (0.60, the same street or better).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from address.libpostal import parse
+from address.libpostal import expand, parse
 from address.model import REASON_MESSAGES, ParsedAddress, Reason
 from address.normalize import normalize
 from address.rules import check, detect_country
@@ -77,6 +83,8 @@ CLASSIFIER_REASON_SHARE = 0.2
 """A classifier reason is reported when it holds at least this share of the probability."""
 RULE_VERDICT_CONFIDENCE = 0.9
 """Confidence of an ``invalid`` verdict from country rules alone."""
+SUGGESTION_SCORE = 0.6
+"""Weaker candidates (another street) are not offered as "did you mean"."""
 
 # Rule failures that make an address undeliverable by themselves.
 HARD_RULE_FAILURES = frozenset(
@@ -88,10 +96,18 @@ HARD_RULE_FAILURES = frozenset(
         Reason.POSTCODE_FORMAT,
     }
 )
+# Reasons only the classifier can give: why a text with no street is no address at all.
+_TEXT_REASONS = frozenset({Reason.NOT_AN_ADDRESS, Reason.GIBBERISH, Reason.TRUNCATED})
 # Components whose correction must be confirmed by the customer.
 _KEY_COMPONENTS = ("house_number", "road", "postcode", "city")
 # libpostal labels that the searcher reports as "locality" when they agree.
 _LOCALITY_LABELS = frozenset({"city", "suburb", "city_district", "state_district", "island"})
+# Components compared character for character, separators aside: "NW1 6XE" / "nw16xe".
+_EXACT_LABELS = frozenset({"house_number", "postcode", "unit"})
+# Spaces, hyphens and dots inside a house number, postcode or unit.
+_COMPACT_SEPARATORS = re.compile(r"[\s\-.]+")
+# A word of an address: "fir", "52402", "reykjavík".
+_WORD = re.compile(r"\w+")
 # Components reported in component_checks, in this order.
 _CHECKED_LABELS = ("unit", "house_number", "road", "postcode", "city", "state", "country")
 
@@ -255,11 +271,12 @@ class _Evidence:
         return any({"locality", "postcode"} & set(c.matched) for c in self.candidates)
 
     def needs_classifier(self) -> bool:
-        return (
-            self.premise_match() is None
-            and self.street_match() is None
-            and not HARD_RULE_FAILURES & set(self.rule_reasons)
-        )
+        """Rules and index leave the verdict open — or there is no street at all, and
+        only the classifier can say why ("call me before noon" is no address)."""
+        if self.premise_match() is not None or self.street_match() is not None:
+            return False
+        hard = HARD_RULE_FAILURES & set(self.rule_reasons)
+        return not hard or Reason.MISSING_ROAD in hard
 
 
 def _gather(text: str, country: str | None, searcher: Searcher, limit: int) -> _Evidence:
@@ -279,8 +296,30 @@ def _matched_label(label: str) -> str:
     return "locality" if label in _LOCALITY_LABELS else label
 
 
-def _checks_against(parsed: ParsedAddress, match: SearchCandidate) -> tuple[ComponentCheck, ...]:
+def _same_value(label: str, mine: str, theirs: str) -> bool:
+    """Whether two spellings say the same thing: "12B" / "12 b", "Frozen Hill Road" /
+    "frozen hill rd" (libpostal gives them a common expansion), but not "Firree" / "Fir Tree"."""
+    if label in _EXACT_LABELS:
+        return _COMPACT_SEPARATORS.sub("", mine.casefold()) == _COMPACT_SEPARATORS.sub(
+            "", theirs.casefold()
+        )
+    if mine.casefold() == theirs.casefold():
+        return True
+    return bool(set(expand(mine)) & set(expand(theirs)))
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.casefold()))
+
+
+def _checks_against(
+    text: str, parsed: ParsedAddress, match: SearchCandidate
+) -> tuple[ComponentCheck, ...]:
+    """Compare the input with its match. A component counts as given as-is when the
+    values say the same thing, or when every word of the match's value is in the
+    input (libpostal sometimes glues the town onto the street)."""
     given = parsed.components()
+    typed = _words(text)
     checks = []
     for label in _CHECKED_LABELS:
         mine, theirs = given.get(label), match.components.get(label)
@@ -291,7 +330,7 @@ def _checks_against(parsed: ParsedAddress, match: SearchCandidate) -> tuple[Comp
         elif theirs is None and mine is not None:
             checks.append(ComponentCheck(label, mine, Confirmation.PLAUSIBLE))
         elif mine is not None and theirs is not None:
-            if _matched_label(label) in match.matched:
+            if _same_value(label, mine, theirs) or _words(theirs) <= typed:
                 checks.append(ComponentCheck(label, theirs, Confirmation.CONFIRMED))
             else:
                 checks.append(
@@ -324,7 +363,9 @@ def _suggestions(
     candidates: Sequence[SearchCandidate], limit: int, first: SearchCandidate | None = None
 ) -> tuple[Suggestion, ...]:
     ordered = [first] if first is not None else []
-    ordered += [c for c in candidates if first is None or c.id != first.id]
+    ordered += [
+        c for c in candidates if (first is None or c.id != first.id) and c.score >= SUGGESTION_SCORE
+    ]
     return tuple(
         Suggestion(c.id, c.address, round(c.score, 4), dict(c.components), c.country)
         for c in ordered[:limit]
@@ -367,11 +408,10 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
         )
 
     if (match := evidence.premise_match()) is not None:
-        checks = _checks_against(parsed, match)
+        checks = _checks_against(evidence.text, parsed, match)
         corrected = any(c.corrected and c.component in _KEY_COMPONENTS for c in checks)
         soft_reasons = [r for r in rules if r not in HARD_RULE_FAILURES]
         if not corrected:
-            others = [c for c in evidence.candidates if c.id != match.id]
             return answer(
                 Verdict.VALID,
                 match.score,
@@ -380,7 +420,6 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
                 NextAction.ACCEPT,
                 checks,
                 match,
-                _suggestions(others, limit),
             )
         return answer(
             Verdict.UNCERTAIN,
@@ -419,10 +458,13 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
     hard = [r for r in rules if r in HARD_RULE_FAILURES]
     if hard or classification is None:
         if hard:
+            explained = []
+            if classification is not None and classification.valid_probability < 0.5:
+                explained = [r for r in _classifier_reasons(classification) if r in _TEXT_REASONS]
             return answer(
                 Verdict.INVALID,
                 RULE_VERDICT_CONFIDENCE,
-                [*rules, Reason.UNKNOWN_ADDRESS],
+                [*explained, *rules, Reason.UNKNOWN_ADDRESS],
                 granularity,
                 NextAction.FIX,
                 checks,

@@ -1,29 +1,65 @@
-"""FastAPI application: health, readiness and address parsing.
+"""FastAPI application: autocomplete, suggest, verify, health, metrics and the checkout page.
 
-Start it with ``addr serve`` (or ``make run``); the OpenAPI docs are at ``/docs``.
+Start it with ``addr serve`` (``make run``); the OpenAPI docs are at ``/docs``.
+Handlers only translate requests into library calls (``address.verify``,
+``AddressIndex.search``/``autocomplete``) and results into ``api.schemas``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette import status
 
-from address.errors import AddressError, InvalidAddressInputError
+from address.errors import AddressError, AddressTooLongError
 from address.libpostal import parse
 from address.normalize import normalize
-from api.schemas import ErrorOut, HealthOut, ParseOut, ReadyOut
-from api.state import Resources
+from address.settings import Settings, get_settings
+from address.verify import Verification, verify_batch
+from api.errors import (
+    FieldError,
+    RateLimitedError,
+    UnauthorizedError,
+    install_error_handlers,
+)
+from api.logs import address_hash
+from api.metrics import Metrics
+from api.schemas import (
+    BatchIn,
+    BatchOut,
+    ErrorOut,
+    HealthOut,
+    ParseOut,
+    ReadyOut,
+    SuggestIn,
+    SuggestionOut,
+    SuggestionsOut,
+    VerificationOut,
+    VerifyIn,
+)
+from api.security import BodySizeLimit, RateLimiter
+from api.state import Loaded, Resources
 
 __all__ = ["create_app"]
 
+STATIC_DIR = Path(__file__).parent / "static"
+logger = logging.getLogger("api")
 
-class NotReadyError(AddressError, RuntimeError):
-    """A request arrived before the service finished loading."""
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Missing or unknown X-API-Key."},
+    422: {"model": ErrorOut, "description": "Invalid request; `field` names the culprit."},
+    429: {"model": ErrorOut, "description": "Rate limit exceeded; see Retry-After."},
+    503: {"model": ErrorOut, "description": "Still loading, or a resource failed to load."},
+}
 
 
 def _resources(request: Request) -> Resources:
@@ -31,31 +67,75 @@ def _resources(request: Request) -> Resources:
     return resources
 
 
-def _ready_resources(resources: Annotated[Resources, Depends(_resources)]) -> Resources:
-    if not resources.ready:
-        raise NotReadyError(resources.error or "the service is still loading")
-    return resources
+def _caller(
+    request: Request, api_key: Annotated[str | None, Header(alias="X-API-Key")] = None
+) -> str:
+    """Authenticate (when keys are configured) and charge the caller's rate budget."""
+    settings: Settings = request.app.state.settings
+    if settings.api_keys and api_key not in settings.api_keys:
+        raise UnauthorizedError("a valid X-API-Key header is required")
+    caller = api_key or (request.client.host if request.client else "anonymous")
+    limiter: RateLimiter = request.app.state.rate_limiter
+    if (wait := limiter.acquire(caller)) > 0:
+        raise RateLimitedError(limiter.retry_after_header(wait))
+    return caller
 
 
-ReadyResources = Annotated[Resources, Depends(_ready_resources)]
+def _ready(
+    resources: Annotated[Resources, Depends(_resources)], _: Annotated[str, Depends(_caller)]
+) -> Loaded:
+    return resources.loaded_or_raise()
 
 
-def _error_response(error: AddressError, field: str | None = None) -> JSONResponse:
-    code = (
-        status.HTTP_422_UNPROCESSABLE_CONTENT
-        if isinstance(error, InvalidAddressInputError)
-        else status.HTTP_503_SERVICE_UNAVAILABLE
-    )
-    body = ErrorOut(error=str(error), type=type(error).__name__, field=field)
-    return JSONResponse(body.model_dump(), status_code=code)
+Ready = Annotated[Loaded, Depends(_ready)]
 
 
-def create_app(*, load_in_background: bool = True) -> FastAPI:
-    """Build the app; heavy resources load in the lifespan, not at import."""
+def _checked(field: str, text: str) -> str:
+    try:
+        return normalize(text)
+    except AddressError as error:
+        raise FieldError(field, error) from error
+
+
+def _within_limit(field: str, text: str) -> str:
+    limit = get_settings().max_address_length
+    if len(text) > limit:
+        raise FieldError(field, AddressTooLongError(len(text), limit))
+    return text
+
+
+def _suggestions(candidates: Sequence[Any]) -> SuggestionsOut:
+    return SuggestionsOut(suggestions=[SuggestionOut.model_validate(c) for c in candidates])
+
+
+def _install_timing(app: FastAPI, metrics: Metrics) -> None:
+    @app.middleware("http")
+    async def time_requests(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        metrics.latency.labels(name, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+
+def create_app(*, load_in_background: bool = True, settings: Settings | None = None) -> FastAPI:
+    """Build the app; heavy resources load in the lifespan, never at import.
+
+    Args:
+        load_in_background: load in a thread so ``/healthz`` answers at once and
+            ``/readyz`` says 503 until everything is loaded (what ``addr serve``
+            does); ``False`` loads before the first request (tests).
+        settings: overrides ``get_settings()``.
+    """
+    config = settings or get_settings()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        resources = Resources()
+        resources = Resources(index_dir=config.index_dir, adapter_dir=config.adapter_path)
         app.state.resources = resources
         if load_in_background:
             resources.load_in_background()
@@ -66,18 +146,41 @@ def create_app(*, load_in_background: bool = True) -> FastAPI:
     app = FastAPI(
         title="Address verification and suggestion service",
         version="0.1.0",
+        summary="Verify, standardize and autocomplete postal addresses against known-good data.",
         lifespan=lifespan,
     )
+    app.state.settings = config
+    app.state.metrics = metrics
+    app.state.rate_limiter = RateLimiter(config.rate_limit_per_second, config.rate_limit_burst)
+    install_error_handlers(app)
+    _install_timing(app, metrics)
+    if config.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=config.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key"],
+        )
+    app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.exception_handler(AddressError)
-    async def address_error(request: Request, error: AddressError) -> JSONResponse:
-        return _error_response(error, field="q" if "q" in request.query_params else None)
+    def record(results: Sequence[Verification], started: float) -> None:
+        for result in results:
+            metrics.record(result)
+        logger.info(
+            "verify",
+            extra={
+                "addresses": len(results),
+                "verdicts": [r.verdict.value for r in results[:20]],
+                "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
 
     @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    async def checkout_page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
 
-    @app.get("/healthz", response_model=HealthOut)
+    @app.get("/healthz", response_model=HealthOut, tags=["operations"])
     async def healthz() -> HealthOut:
         """The process is up (it may still be loading)."""
         return HealthOut(status="ok")
@@ -85,30 +188,71 @@ def create_app(*, load_in_background: bool = True) -> FastAPI:
     @app.get(
         "/readyz",
         response_model=ReadyOut,
+        tags=["operations"],
         responses={503: {"model": ReadyOut, "description": "Still loading or failed to load."}},
     )
     async def readyz(resources: Annotated[Resources, Depends(_resources)]) -> JSONResponse:
-        """200 once libpostal is loaded, 503 before (or when loading failed)."""
+        """200 once libpostal, the index and the classifier are loaded; 503 before."""
         body = ReadyOut(ready=resources.ready, components=resources.loaded, error=resources.error)
         code = status.HTTP_200_OK if resources.ready else status.HTTP_503_SERVICE_UNAVAILABLE
         return JSONResponse(body.model_dump(), status_code=code)
 
-    @app.get(
-        "/v1/parse",
-        response_model=ParseOut,
-        responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
-    )
-    def parse_address(
-        _: ReadyResources,
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    async def prometheus(resources: Annotated[Resources, Depends(_resources)]) -> Response:
+        """Prometheus metrics: latency per route, verdict and reason counts, index size."""
+        if resources.index is not None:
+            metrics.index_size.set(len(resources.index))
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/v1/autocomplete", response_model=SuggestionsOut, responses=_ERRORS, tags=["address"])
+    def autocomplete(
+        loaded: Ready,
         q: Annotated[
-            str,
-            Query(description="Address text.", examples=["Flat 3, 12 Baker St, London NW1 6XE"]),
+            str, Query(description="What the customer typed so far.", examples=["4570 froz"])
         ],
-        country: Annotated[
-            str | None, Query(description="ISO alpha-2 hint.", examples=["GB"])
-        ] = None,
+        limit: Annotated[int, Query(ge=1, le=50)] = 5,
+        country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", examples=["US"])] = None,
+    ) -> SuggestionsOut:
+        """Suggestions for a prefix, on every keystroke (useful from the 3rd character)."""
+        return _suggestions(loaded.index.autocomplete(_within_limit("q", q), limit, country))
+
+    @app.post("/v1/suggest", response_model=SuggestionsOut, responses=_ERRORS, tags=["address"])
+    def suggest(loaded: Ready, body: SuggestIn) -> SuggestionsOut:
+        """Ranked known-good addresses for a full, possibly wrong, address."""
+        text = _checked("address", body.address)
+        return _suggestions(loaded.index.search(text, body.limit, body.country))
+
+    @app.post("/v1/verify", response_model=VerificationOut, responses=_ERRORS, tags=["address"])
+    def verify(loaded: Ready, body: VerifyIn) -> VerificationOut:
+        """Verdict, reasons, standardized form and "did you mean" for one address."""
+        started = time.perf_counter()
+        text = _checked("address", body.address)
+        results = _verify(loaded, [text], body.country)
+        record(results, started)
+        logger.debug("verify address", extra={"address_sha256": address_hash(text)})
+        return VerificationOut.model_validate(results[0])
+
+    @app.post("/v1/verify/batch", response_model=BatchOut, responses=_ERRORS, tags=["address"])
+    def verify_many(loaded: Ready, body: BatchIn) -> BatchOut:
+        """Verify up to 1,000 addresses; results come back in input order."""
+        started = time.perf_counter()
+        texts = [_checked(f"addresses[{i}]", text) for i, text in enumerate(body.addresses)]
+        results = _verify(loaded, texts, body.country)
+        record(results, started)
+        return BatchOut(results=[VerificationOut.model_validate(r) for r in results])
+
+    @app.get("/v1/parse", response_model=ParseOut, responses=_ERRORS, tags=["address"])
+    def parse_address(
+        _: Ready,
+        q: Annotated[str, Query(examples=["Flat 3, 12 Baker St, London NW1 6XE"])],
+        country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", examples=["GB"])] = None,
     ) -> ParseOut:
         """Split an address into libpostal components."""
-        return ParseOut(normalized=normalize(q), components=parse(q, country).components())
+        text = _checked("q", q)
+        return ParseOut(normalized=text, components=parse(text, country).components())
 
     return app
+
+
+def _verify(loaded: Loaded, texts: list[str], country: str | None) -> list[Verification]:
+    return verify_batch(texts, country, searcher=loaded.index, classifier=loaded.classifier)

@@ -1,20 +1,25 @@
 """``addr``: the command-line front end.
 
-Every command prints JSON on stdout; errors go to stderr as
-``{"error": ..., "type": ...}`` with exit status 2 (bad input) or 1 (not ready).
-Like the HTTP API, it only translates arguments into library calls.
+Composes the commands of each package (``address.cli``, ``index.cli``) with the
+set-up, verification and service commands. Every command prints JSON on
+stdout; errors go to stderr as ``{"error": ..., "type": ...}`` with exit status
+2 (bad input) or 1 (not ready). Like the HTTP API, it only translates
+arguments into library calls.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
 
-from address.errors import AddressError, InvalidAddressInputError
+from address.cli import emit, expand, fail, normalize, parse
+from address.errors import AddressError
+from index.cli import autocomplete as index_autocomplete
+from index.cli import index_app, suggest
 
 __all__ = ["app", "main"]
 
@@ -28,53 +33,11 @@ data_app = typer.Typer(
     help="Download and build the data the service runs on.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
-
-
-def _emit(payload: Any) -> None:
-    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-
-
-def _fail(error: AddressError) -> NoReturn:
-    typer.echo(json.dumps({"error": str(error), "type": type(error).__name__}), err=True)
-    raise typer.Exit(code=2 if isinstance(error, InvalidAddressInputError) else 1)
-
-
-@app.command()
-def parse(
-    text: Annotated[str, typer.Argument(help='Address, e.g. "12 Baker St, London NW1 6XE".')],
-    country: Annotated[str | None, typer.Option(help="ISO alpha-2 country hint.")] = None,
-) -> None:
-    """Split an address into libpostal components."""
-    from address.libpostal import parse as parse_address
-
-    try:
-        _emit(parse_address(text, country).components())
-    except AddressError as error:
-        _fail(error)
-
-
-@app.command()
-def expand(
-    text: Annotated[str, typer.Argument(help='Address, e.g. "123 Main St".')],
-) -> None:
-    """List libpostal's normalized variants of an address (St -> street)."""
-    from address.libpostal import expand as expand_address
-
-    try:
-        _emit(expand_address(text))
-    except AddressError as error:
-        _fail(error)
-
-
-@app.command()
-def normalize(text: Annotated[str, typer.Argument(help="Raw address text.")]) -> None:
-    """Clean an address text (Unicode, whitespace, punctuation, controls)."""
-    from address.normalize import normalize as normalize_text
-
-    try:
-        _emit(normalize_text(text))
-    except AddressError as error:
-        _fail(error)
+for command in (parse, expand, normalize):
+    app.command()(command)
+app.add_typer(index_app, name="index")
+app.command()(suggest)
+app.command("autocomplete")(index_autocomplete)
 
 
 @data_app.command("fetch")
@@ -91,8 +54,8 @@ def data_fetch(
         libpostal_dir = fetch_libpostal_data(settings.libpostal_dir, force=force)
         reference = fetch_default_reference(settings.reference_table, force=force)
     except AddressError as error:
-        _fail(error)
-    _emit({"libpostal_data_dir": str(libpostal_dir), "reference_table": str(reference)})
+        fail(error)
+    emit({"libpostal_data_dir": str(libpostal_dir), "reference_table": str(reference)})
 
 
 @data_app.command("build-reference")
@@ -110,20 +73,75 @@ def data_build_reference(
         path = build_reference(list(inputs or []), out)
         rows = len(read_reference(path))
     except AddressError as error:
-        _fail(error)
-    _emit({"reference_table": str(path), "rows": rows})
+        fail(error)
+    emit({"reference_table": str(path), "rows": rows})
+
+
+@app.command()
+def verify(
+    text: Annotated[str, typer.Argument(help='Address, e.g. "4570 Frozen Hil Rd, Anamosa IA".')],
+    country: Annotated[str | None, typer.Option(help="ISO alpha-2 country, if known.")] = None,
+    index: Annotated[
+        Path | None, typer.Option(help="Index folder (default: the built one).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Most suggestions.")] = 5,
+) -> None:
+    """Verdict, reasons, standardized form and suggestions, as a courier app shows them."""
+    from address.settings import get_settings
+    from address.verify import verify_batch
+    from api.schemas import VerificationOut
+    from finetune.classifier import Classifier
+    from index.store import load_index
+
+    settings = get_settings()
+    try:
+        searcher = load_index(index or settings.index_dir)
+        classifier = Classifier.load(settings.adapter_path)
+        result = verify_batch(
+            [text], country, searcher=searcher, classifier=classifier, limit=limit
+        )[0]
+    except AddressError as error:
+        fail(error)
+    emit(VerificationOut.model_validate(result).model_dump(mode="json"))
+
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes (~2 GB each).")] = 1,
+    workers: Annotated[int, typer.Option(help="Worker processes (~2.5 GB each).")] = 1,
+    index: Annotated[Path | None, typer.Option(help="Index folder to serve.")] = None,
 ) -> None:
-    """Run the HTTP service."""
+    """Run the HTTP service (API, docs at /docs, checkout page at /)."""
+    import os
+
     import uvicorn
 
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    from address.settings import get_settings
+    from api.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    if index is not None:
+        # The app reads its settings in each worker process; pass the choice on.
+        os.environ["ADDR_INDEX_PATH"] = str(index)
+    if not settings.api_keys and host not in _LOOPBACK:
+        logging.getLogger("api").warning(
+            "no API keys configured (ADDR_API_KEYS): binding to 127.0.0.1 instead of %s", host
+        )
+        host = "127.0.0.1"
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+    )
 
 
 def main() -> None:

@@ -2,33 +2,72 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from address.errors import AddressError
 from address.libpostal import load as load_libpostal
+from api.errors import NotReadyError
 
-__all__ = ["Resources"]
+if TYPE_CHECKING:
+    from finetune.classifier import Classifier
+    from index.search import AddressIndex
+
+__all__ = ["Loaded", "Resources"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """The resources of a ready service, handed to request handlers."""
+
+    index: AddressIndex
+    classifier: Classifier
 
 
 @dataclass
 class Resources:
-    """What the service has loaded; handlers answer 503 until ``ready``."""
+    """What the service has loaded; ``/readyz`` and the routes answer 503 until ``ready``."""
 
-    loaded: dict[str, bool] = field(default_factory=lambda: {"libpostal": False})
+    index_dir: Path
+    adapter_dir: Path | None
+    loaded: dict[str, bool] = field(
+        default_factory=lambda: {"libpostal": False, "index": False, "classifier": False}
+    )
+    index: AddressIndex | None = None
+    classifier: Classifier | None = None
     error: str | None = None
 
     @property
     def ready(self) -> bool:
         return all(self.loaded.values())
 
+    def loaded_or_raise(self) -> Loaded:
+        """The loaded resources, or :class:`NotReadyError` while loading or after a failure."""
+        if not self.ready or self.index is None or self.classifier is None:
+            raise NotReadyError(self.error or "the service is still loading")
+        return Loaded(self.index, self.classifier)
+
     def load_all(self) -> None:
-        """Load every resource; on failure record the error and stay not ready."""
+        """Load libpostal, the index and the classifier; on failure stay not ready."""
+        from finetune.classifier import Classifier
+        from index.store import load_index
+
         try:
             load_libpostal()
             self.loaded["libpostal"] = True
+            self.index = load_index(self.index_dir)
+            self.loaded["index"] = True
+            self.classifier = Classifier.load(self.adapter_dir)
+            self.loaded["classifier"] = True
+            logger.info("ready", extra={"index_addresses": len(self.index)})
         except AddressError as exc:
-            self.error = str(exc)
+            self.error = f"{type(exc).__name__}: {exc}"
+            logger.error("not ready", extra={"error": self.error})
 
     def load_in_background(self) -> threading.Thread:
         thread = threading.Thread(target=self.load_all, name="load-resources", daemon=True)

@@ -1,0 +1,88 @@
+"""The API's own errors and the one place that maps every error to an HTTP answer."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette import status
+
+from address.errors import AddressError, InvalidAddressInputError, UnknownCountryError
+from api.schemas import ErrorOut
+
+__all__ = [
+    "ApiError",
+    "FieldError",
+    "NotReadyError",
+    "RateLimitedError",
+    "UnauthorizedError",
+    "install_error_handlers",
+]
+
+
+class ApiError(AddressError):
+    """Errors that only exist at the HTTP boundary."""
+
+
+class NotReadyError(ApiError, RuntimeError):
+    """A request arrived before the service finished loading (or loading failed)."""
+
+
+class UnauthorizedError(ApiError, PermissionError):
+    """No or an unknown ``X-API-Key``."""
+
+
+class RateLimitedError(ApiError, RuntimeError):
+    """The caller spent its request budget; retry after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: str) -> None:
+        super().__init__(f"rate limit exceeded; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class FieldError(ApiError, ValueError):
+    """A library error about one request field, e.g. ``addresses[3]``."""
+
+    def __init__(self, field: str, error: AddressError) -> None:
+        super().__init__(str(error))
+        self.field = field
+        self.cause = error
+
+
+def _status(error: AddressError) -> int:
+    if isinstance(error, InvalidAddressInputError | UnknownCountryError | FieldError):
+        return status.HTTP_422_UNPROCESSABLE_CONTENT
+    if isinstance(error, UnauthorizedError):
+        return status.HTTP_401_UNAUTHORIZED
+    if isinstance(error, RateLimitedError):
+        return status.HTTP_429_TOO_MANY_REQUESTS
+    # NotReadyError, DataNotReadyError, IndexNotReadyError, …: the service cannot answer yet.
+    return status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+def _field_of(error: AddressError) -> str | None:
+    if isinstance(error, FieldError):
+        return error.field
+    if isinstance(error, UnknownCountryError):
+        return "country"
+    return None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map typed errors and request-validation errors to JSON ``ErrorOut`` bodies."""
+
+    @app.exception_handler(AddressError)
+    async def address_error(request: Request, error: AddressError) -> JSONResponse:
+        cause = error.cause if isinstance(error, FieldError) else error
+        body = ErrorOut(error=str(error), type=type(cause).__name__, field=_field_of(error))
+        headers = {"Retry-After": error.retry_after} if isinstance(error, RateLimitedError) else {}
+        return JSONResponse(body.model_dump(), status_code=_status(error), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {}
+        location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
+        field = ".".join(location) or "body"
+        message = str(first.get("msg", "invalid request"))
+        body = ErrorOut(error=f"{field}: {message}", type="RequestValidationError", field=field)
+        return JSONResponse(body.model_dump(), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)

@@ -1,0 +1,48 @@
+"""Prometheus metrics of one app: latency per route, verdicts, reasons, index size."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from address.verify import Verification
+
+__all__ = ["Metrics"]
+
+# Buckets from a keystroke (ms) to a batch of 1,000 (seconds).
+_LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """The app's own registry, so two apps in one process (tests) never collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.latency = Histogram(
+            "addr_request_seconds",
+            "Request latency by route and status.",
+            ["route", "status"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.verdicts = Counter(
+            "addr_verdicts", "Verdicts given.", ["verdict"], registry=self.registry
+        )
+        self.reasons = Counter("addr_reasons", "Reasons given.", ["reason"], registry=self.registry)
+        self.classifier_runs = Counter(
+            "addr_classifier_runs",
+            "Verifications the classifier had to decide.",
+            registry=self.registry,
+        )
+        self.index_size = Gauge(
+            "addr_index_addresses", "Known-good addresses in the index.", registry=self.registry
+        )
+
+    def record(self, result: Verification) -> None:
+        self.verdicts.labels(result.verdict.value).inc()
+        for reason in result.reasons:
+            self.reasons.labels(reason.value).inc()
+        if result.classifier_used:
+            self.classifier_runs.inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

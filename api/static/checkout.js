@@ -1,0 +1,172 @@
+// Checkout address form: keystroke autocomplete and verification.
+// Every string from the server is shown with textContent, never as HTML.
+"use strict";
+
+const DEBOUNCE_MS = 120;
+const MIN_CHARS = 3;
+const API_KEY = new URLSearchParams(location.search).get("api_key");
+
+const $ = (id) => document.getElementById(id);
+const addressInput = $("address");
+const listbox = $("suggestions");
+let suggestions = [];
+let active = -1;
+let debounceTimer = null;
+let inflight = null;
+
+function headers(extra = {}) {
+  return API_KEY ? { ...extra, "X-API-Key": API_KEY } : extra;
+}
+
+function closeList() {
+  listbox.hidden = true;
+  listbox.replaceChildren();
+  addressInput.setAttribute("aria-expanded", "false");
+  addressInput.removeAttribute("aria-activedescendant");
+  active = -1;
+}
+
+function renderList() {
+  listbox.replaceChildren();
+  if (!suggestions.length) { closeList(); return; }
+  suggestions.forEach((s, i) => {
+    const li = document.createElement("li");
+    li.id = `suggestion-${i}`;
+    li.setAttribute("role", "option");
+    li.setAttribute("aria-selected", String(i === active));
+    const text = document.createElement("span");
+    text.textContent = s.address;
+    const country = document.createElement("span");
+    country.className = "country";
+    country.textContent = s.country || "";
+    li.append(text, country);
+    li.addEventListener("mousedown", (e) => { e.preventDefault(); pick(i); });
+    listbox.append(li);
+  });
+  listbox.hidden = false;
+  addressInput.setAttribute("aria-expanded", "true");
+  if (active >= 0) addressInput.setAttribute("aria-activedescendant", `suggestion-${active}`);
+}
+
+async function fetchSuggestions(prefix) {
+  if (inflight) inflight.abort();  // a newer keystroke wins
+  inflight = new AbortController();
+  const params = new URLSearchParams({ q: prefix, limit: "5" });
+  try {
+    const response = await fetch(`/v1/autocomplete?${params}`, { signal: inflight.signal, headers: headers() });
+    if (!response.ok) { suggestions = []; closeList(); return; }
+    const body = await response.json();
+    if (addressInput.value.trim() !== prefix) return;  // stale answer
+    suggestions = body.suggestions || [];
+    active = -1;
+    renderList();
+  } catch (error) {
+    if (error.name !== "AbortError") closeList();
+  }
+}
+
+addressInput.addEventListener("input", () => {
+  clearTimeout(debounceTimer);
+  const prefix = addressInput.value.trim();
+  if (prefix.length < MIN_CHARS) { if (inflight) inflight.abort(); suggestions = []; closeList(); return; }
+  debounceTimer = setTimeout(() => fetchSuggestions(prefix), DEBOUNCE_MS);
+});
+
+addressInput.addEventListener("keydown", (e) => {
+  if (listbox.hidden || !suggestions.length) return;
+  if (e.key === "ArrowDown") { e.preventDefault(); active = (active + 1) % suggestions.length; renderList(); }
+  else if (e.key === "ArrowUp") { e.preventDefault(); active = (active - 1 + suggestions.length) % suggestions.length; renderList(); }
+  else if (e.key === "Enter" && active >= 0) { e.preventDefault(); pick(active); }
+  else if (e.key === "Escape") { closeList(); }
+});
+addressInput.addEventListener("blur", () => setTimeout(closeList, 100));
+
+function streetLine(c, country) {
+  const number = c.house_number || "";
+  const road = c.road || "";
+  // Street first, then the number, in most of Europe; number first in North America and the UK.
+  const numberLast = ["IS", "DE", "NL", "DK", "NO", "SE", "FI", "AT", "CH", "ES", "IT", "PL"].includes(country);
+  return (numberLast ? `${road} ${number}` : `${number} ${road}`).trim();
+}
+
+function titleCase(text) {
+  return (text || "").replace(/(^|[\s-])(\p{L})/gu, (m, sep, ch) => sep + ch.toUpperCase());
+}
+
+function fill(candidate) {
+  const c = candidate.components || {};
+  const country = candidate.country || $("country").value;
+  addressInput.value = candidate.address;
+  $("street").value = titleCase(streetLine(c, country));
+  $("unit").value = c.unit ? titleCase(c.unit) : "";
+  $("city").value = titleCase(c.city || "");
+  $("postcode").value = (c.postcode || "").toUpperCase();
+  $("state").value = (c.state || "").length <= 3 ? (c.state || "").toUpperCase() : titleCase(c.state);
+  if ([...$("country").options].some((o) => o.value === country)) $("country").value = country;
+}
+
+function pick(index) {
+  const chosen = suggestions[index];
+  if (!chosen) return;
+  fill(chosen);
+  closeList();
+  $("street").focus();
+}
+
+function composedAddress() {
+  const parts = [$("unit").value, $("street").value, $("city").value,
+    [$("state").value, $("postcode").value].filter(Boolean).join(" ")].map((p) => p.trim()).filter(Boolean);
+  return parts.length >= 2 ? parts.join(", ") : addressInput.value.trim();
+}
+
+const ACTION_TEXT = {
+  accept: "Looks deliverable.",
+  confirm: "Please confirm this is right.",
+  fix: "Please correct the address.",
+};
+
+function showResult(body) {
+  $("result").hidden = false;
+  const badge = $("verdict");
+  badge.textContent = body.verdict;
+  badge.className = `badge ${body.verdict}`;
+  $("action").textContent = ACTION_TEXT[body.next_action] || "";
+  $("standardized").textContent = body.verdict === "invalid" ? "" : body.standardized || "";
+  const reasons = $("reasons");
+  reasons.replaceChildren(...(body.messages || body.reasons || []).map((m) => {
+    const li = document.createElement("li"); li.textContent = m; return li;
+  }));
+  const alternatives = $("alternatives");
+  const items = (body.suggestions || []).filter((s) => !body.match || s.id !== body.match.id);
+  alternatives.replaceChildren(...items.map((s) => {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = s.address;
+    button.addEventListener("click", () => { fill(s); verify(); });
+    li.append(button);
+    return li;
+  }));
+  $("did-you-mean").hidden = items.length === 0;
+}
+
+async function verify() {
+  const button = $("verify");
+  button.disabled = true;
+  try {
+    const response = await fetch("/v1/verify", {
+      method: "POST",
+      headers: headers({ "Content-Type": "application/json" }),
+      body: JSON.stringify({ address: composedAddress(), country: $("country").value || null }),
+    });
+    const body = await response.json();
+    if (response.ok) showResult(body);
+    else showResult({ verdict: "invalid", next_action: "fix", messages: [body.error || "Please enter an address."] });
+  } catch (error) {
+    showResult({ verdict: "uncertain", next_action: "confirm", messages: ["The address service is unreachable; try again."] });
+  } finally {
+    button.disabled = false;
+  }
+}
+
+$("checkout").addEventListener("submit", (e) => { e.preventDefault(); verify(); });

@@ -1,0 +1,241 @@
+"""The HTTP API with real libpostal, a real small index and the shipped classifier."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from address.model import Reason
+from address.settings import Settings
+from api.app import create_app
+from api.schemas import ReasonCode
+
+pytestmark = pytest.mark.usefixtures("libpostal")
+
+
+@pytest.fixture(scope="module")
+def client(built_index: Path) -> Iterator[TestClient]:
+    # No rate limit here: the property test sends hundreds of requests.
+    config = Settings(index_path=built_index, rate_limit_per_second=1e6, rate_limit_burst=10**6)
+    app = create_app(load_in_background=False, settings=config)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def _not_ready_client(**overrides: object) -> TestClient:
+    """An app whose index is missing: it never gets ready (cheap, no loading)."""
+    config = Settings(index_path=Path("/nonexistent/index"), **overrides)  # type: ignore[arg-type]
+    return TestClient(create_app(load_in_background=False, settings=config))
+
+
+def _known(frame: pd.DataFrame, country: str) -> pd.Series:
+    rows = frame[(frame["country"] == country) & frame["house_number"].notna()]
+    return rows.iloc[0]
+
+
+def test_health_and_ready(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["components"] == {"libpostal": True, "index": True, "classifier": True}
+
+
+def test_autocomplete_suggests_from_the_third_character(
+    client: TestClient, reference_sample: pd.DataFrame
+) -> None:
+    row = _known(reference_sample, "US")
+    prefix = row["address"][: max(3, len(row["address"]) // 2)]
+    body = client.get("/v1/autocomplete", params={"q": prefix, "limit": 5}).json()
+    assert row["id"] in [s["id"] for s in body["suggestions"]]
+    first = body["suggestions"][0]
+    assert set(first) == {"id", "address", "score", "components", "country"}
+    assert client.get("/v1/autocomplete", params={"q": "4"}).json() == {"suggestions": []}
+
+
+def test_suggest_survives_a_typo(client: TestClient, reference_sample: pd.DataFrame) -> None:
+    row = _known(reference_sample, "US")
+    road = row["road"]
+    typo = road[:2] + road[3:] if len(road) > 4 else road + "x"
+    text = row["address"].replace(road, typo)
+    body = client.post("/v1/suggest", json={"address": text, "limit": 3}).json()
+    assert row["id"] in [s["id"] for s in body["suggestions"]]
+
+
+def test_verify_known_address_is_valid(client: TestClient, reference_sample: pd.DataFrame) -> None:
+    row = _known(reference_sample, "US")
+    body = client.post("/v1/verify", json={"address": row["address"]}).json()
+    assert body["verdict"] == "valid"
+    assert body["granularity"] == "premise"
+    assert body["next_action"] == "accept"
+    assert body["match"]["id"] == row["id"]
+    assert set(body) >= {
+        "verdict", "confidence", "reasons", "granularity", "next_action", "standardized",
+        "components", "component_checks", "match", "suggestions",
+    }  # fmt: skip
+
+
+def test_verify_icelandic_address(client: TestClient, reference_sample: pd.DataFrame) -> None:
+    row = _known(reference_sample, "IS")
+    body = client.post("/v1/verify", json={"address": row["address"], "country": "IS"}).json()
+    assert body["verdict"] == "valid", body
+    assert body["match"]["id"] == row["id"]
+
+
+def test_verify_garbage_is_invalid_with_a_reason(client: TestClient) -> None:
+    body = client.post("/v1/verify", json={"address": "please call me before delivery"}).json()
+    assert body["verdict"] == "invalid"
+    assert body["next_action"] == "fix"
+    assert body["reasons"]
+    assert len(body["messages"]) == len(body["reasons"])
+
+
+def test_verify_missing_house_number_asks_for_a_fix(
+    client: TestClient, reference_sample: pd.DataFrame
+) -> None:
+    row = _known(reference_sample, "US")
+    text = f"{row['road']}, {row['city']}, {row['state']} {row['postcode']}"
+    body = client.post("/v1/verify", json={"address": text}).json()
+    assert body["verdict"] == "invalid"
+    assert "missing_house_number" in body["reasons"]
+    assert "House number missing" in body["messages"]
+
+
+def test_batch_keeps_input_order(client: TestClient, reference_sample: pd.DataFrame) -> None:
+    rows = reference_sample.head(6)
+    addresses = [*rows["address"], "asdf qwer zxcv"]
+    body = client.post("/v1/verify/batch", json={"addresses": addresses}).json()
+    assert len(body["results"]) == len(addresses)
+    matched = [r["match"]["id"] if r["match"] else None for r in body["results"]]
+    assert matched[:6] == list(rows["id"])
+    assert body["results"][-1]["verdict"] != "valid"
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "field"),
+    [
+        ("/v1/verify", {}, "address"),
+        ("/v1/verify", {"address": 12}, "address"),
+        ("/v1/verify", {"address": "12 Main St", "colour": "red"}, "colour"),
+        ("/v1/verify", {"address": "x" * 600}, "address"),
+        ("/v1/verify", {"address": "   "}, "address"),
+        ("/v1/verify", {"address": "12 Main St", "country": "USA"}, "country"),
+        ("/v1/verify", {"address": "12 Main St", "country": "ZZ"}, "country"),
+        ("/v1/suggest", {"address": "12 Main St", "limit": 0}, "limit"),
+        ("/v1/verify/batch", {"addresses": []}, "addresses"),
+        ("/v1/verify/batch", {"addresses": ["12 Main St"] * 1001}, "addresses"),
+        ("/v1/verify/batch", {"addresses": ["12 Main St", "\x00"]}, "addresses[1]"),
+    ],
+)
+def test_bad_requests_are_422_naming_the_field(
+    client: TestClient, path: str, payload: dict[str, object], field: str
+) -> None:
+    response = client.post(path, json=payload)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field
+
+
+def test_invalid_json_is_422(client: TestClient) -> None:
+    response = client.post(
+        "/v1/verify", content=b'{"address": ', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+def test_long_prefix_is_422(client: TestClient) -> None:
+    response = client.get("/v1/autocomplete", params={"q": "a" * 600})
+    assert response.status_code == 422
+    assert response.json()["field"] == "q"
+
+
+def test_metrics_count_routes_and_verdicts(client: TestClient) -> None:
+    client.post("/v1/verify", json={"address": "asdf qwer"})
+    text = client.get("/metrics").text
+    assert 'addr_request_seconds_bucket{le="0.002",route="/v1/verify"' in text
+    assert "addr_verdicts_total" in text
+    assert "addr_index_addresses" in text
+
+
+def test_openapi_names_the_closed_sets_and_has_real_examples(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    schema = spec["components"]["schemas"]["VerificationOut"]["properties"]
+    reasons = schema["reasons"]["items"]["enum"]
+    assert set(reasons) == {r.value for r in Reason} == set(ReasonCode.__args__)
+    assert "Anamosa" in json.dumps(spec)
+    assert client.get("/docs").status_code == 200
+
+
+def test_checkout_page_is_served(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'id="address"' in page.text
+    assert client.get("/static/checkout.js").status_code == 200
+
+
+def test_not_ready_service_answers_503_with_the_reason() -> None:
+    with _not_ready_client() as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert "IndexNotReadyError" in ready.json()["error"]
+        response = client.post("/v1/verify", json={"address": "12 Main St"})
+        assert response.status_code == 503
+        assert client.get("/healthz").status_code == 200
+
+
+def test_api_keys_are_enforced() -> None:
+    with _not_ready_client(api_keys=["secret-1"]) as client:
+        assert client.post("/v1/verify", json={"address": "x"}).status_code == 401
+        with_key = client.post(
+            "/v1/verify", json={"address": "x"}, headers={"X-API-Key": "secret-1"}
+        )
+        assert with_key.status_code == 503  # past auth; the index is missing
+        wrong = client.get("/v1/autocomplete?q=abc", headers={"X-API-Key": "nope"})
+        assert wrong.status_code == 401
+
+
+def test_rate_limit_answers_429_with_retry_after() -> None:
+    with _not_ready_client(rate_limit_per_second=0.5, rate_limit_burst=2) as client:
+        codes = [client.get("/v1/autocomplete?q=abc").status_code for _ in range(3)]
+        assert codes[:2] == [503, 503]
+        assert codes[2] == 429
+        limited = client.get("/v1/autocomplete?q=abc")
+        assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_body_over_the_limit_is_413() -> None:
+    with _not_ready_client(max_body_bytes=2048) as client:
+        response = client.post("/v1/verify/batch", json={"addresses": ["12 Main St"] * 400})
+        assert response.status_code == 413
+
+
+def test_cors_allows_the_configured_origin_only() -> None:
+    with _not_ready_client(cors_origins=["https://shop.example"]) as client:
+        preflight = client.options(
+            "/v1/autocomplete",
+            headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"},
+        )
+        assert preflight.headers["access-control-allow-origin"] == "https://shop.example"
+        other = client.options(
+            "/v1/autocomplete",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+        )
+        assert "access-control-allow-origin" not in other.headers
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=600), country=st.one_of(st.none(), st.text(max_size=3)))
+def test_no_input_gives_a_500(client: TestClient, text: str, country: str | None) -> None:
+    for response in (
+        client.post("/v1/verify", json={"address": text, "country": country}),
+        client.post("/v1/suggest", json={"address": text, "country": country}),
+        client.get("/v1/autocomplete", params={"q": text}),
+    ):
+        assert response.status_code in (200, 422), response.text

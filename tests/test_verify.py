@@ -1,0 +1,151 @@
+"""Verdict assembly with real libpostal, a real small index and the shipped classifier."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pytest
+
+from address.errors import EmptyAddressError, UnknownCountryError
+from address.model import Reason
+from address.verify import (
+    Classification,
+    Confirmation,
+    Granularity,
+    NextAction,
+    Verdict,
+    verify,
+    verify_batch,
+)
+
+if TYPE_CHECKING:
+    from finetune.classifier import Classifier
+    from index.search import AddressIndex
+
+pytestmark = pytest.mark.slow
+
+
+class CountingClassifier:
+    """The real classifier, counting the texts it is asked about."""
+
+    def __init__(self, inner: Classifier) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    def classify_batch(self, texts: Sequence[str]) -> Sequence[Classification]:
+        self.texts.extend(texts)
+        return self.inner.classify_batch(texts)
+
+
+@pytest.fixture(scope="module")
+def us_row(reference_sample: pd.DataFrame) -> pd.Series:
+    rows = reference_sample[
+        (reference_sample["country"] == "US")
+        & reference_sample["house_number"].notna()
+        & reference_sample["unit"].isna()
+        & (reference_sample["road"].str.len() > 8)
+    ]
+    return rows.iloc[0]
+
+
+def test_exact_known_address_is_valid(
+    us_row: pd.Series, index: AddressIndex, classifier: Classifier
+) -> None:
+    result = verify(us_row["address"], searcher=index, classifier=classifier)
+    assert result.verdict is Verdict.VALID
+    assert result.granularity is Granularity.PREMISE
+    assert result.next_action is NextAction.ACCEPT
+    assert result.match is not None and result.match.id == us_row["id"]
+    assert result.standardized == us_row["address"]
+    assert result.suggestions == ()
+    assert not result.classifier_used
+
+
+def test_missing_postcode_is_inferred(
+    us_row: pd.Series, index: AddressIndex, classifier: Classifier
+) -> None:
+    text = f"{us_row['house_number']} {us_row['road']}, {us_row['city']}"
+    result = verify(text, searcher=index, classifier=classifier)
+    assert result.verdict is Verdict.VALID
+    postcode = next(c for c in result.component_checks if c.component == "postcode")
+    assert postcode.inferred and postcode.value == us_row["postcode"]
+
+
+def test_street_typo_is_corrected_and_asks_to_confirm(
+    us_row: pd.Series, index: AddressIndex, classifier: Classifier
+) -> None:
+    road = us_row["road"]
+    typo = road[:3] + road[4:]  # one letter dropped
+    text = us_row["address"].replace(road, typo)
+    result = verify(text, searcher=index, classifier=classifier)
+    assert result.verdict is Verdict.UNCERTAIN
+    assert result.next_action is NextAction.CONFIRM
+    assert result.suggestions[0].id == us_row["id"]
+    road_check = next(c for c in result.component_checks if c.component == "road")
+    assert road_check.corrected and road_check.confirmation is Confirmation.SUSPICIOUS
+
+
+def test_unknown_house_number_on_a_known_street(
+    us_row: pd.Series, index: AddressIndex, classifier: Classifier
+) -> None:
+    text = us_row["address"].replace(us_row["house_number"], "98765", 1)
+    result = verify(text, searcher=index, classifier=classifier)
+    assert result.verdict is Verdict.UNCERTAIN
+    assert Reason.HOUSE_NUMBER_NOT_FOUND in result.reasons
+    assert result.granularity is Granularity.STREET
+    assert result.messages[0] == "Street found, but not this house number"
+
+
+def test_missing_house_number_must_be_fixed(
+    us_row: pd.Series, index: AddressIndex, classifier: Classifier
+) -> None:
+    text = f"{us_row['road']}, {us_row['city']}, {us_row['state']} {us_row['postcode']}"
+    result = verify(text, searcher=index, classifier=classifier)
+    assert result.verdict is Verdict.INVALID
+    assert result.next_action is NextAction.FIX
+    assert Reason.MISSING_HOUSE_NUMBER in result.reasons
+
+
+def test_delivery_note_is_not_an_address(index: AddressIndex, classifier: Classifier) -> None:
+    result = verify("please leave it with the neighbour", searcher=index, classifier=classifier)
+    assert result.verdict is Verdict.INVALID
+    assert result.reasons[0] is Reason.NOT_AN_ADDRESS
+    assert result.classifier_used
+
+
+def test_address_outside_the_known_good_data_goes_to_the_classifier(
+    index: AddressIndex, classifier: Classifier
+) -> None:
+    result = verify("221B Baker Street, London NW1 6XE", searcher=index, classifier=classifier)
+    assert result.classifier_used
+    assert result.verdict is not Verdict.INVALID
+    assert Reason.UNKNOWN_ADDRESS in result.reasons
+    assert result.granularity is Granularity.NONE
+    assert result.country == "GB"
+    assert result.standardized == "221B Baker Street, London, NW1 6XE"
+
+
+def test_batch_asks_the_classifier_only_about_open_cases(
+    reference_sample: pd.DataFrame, index: AddressIndex, classifier: Classifier
+) -> None:
+    counting = CountingClassifier(classifier)
+    known = list(reference_sample["address"].head(5))
+    open_case = "10 Downing Street, London SW1A 2AA"
+    results = verify_batch([*known, open_case], searcher=index, classifier=counting)
+    assert [r.verdict for r in results[:5]] == [Verdict.VALID] * 5
+    assert counting.texts == [open_case]
+
+
+def test_without_a_classifier_open_cases_stay_uncertain(index: AddressIndex) -> None:
+    result = verify("10 Downing Street, London SW1A 2AA", searcher=index, classifier=None)
+    assert result.verdict is Verdict.UNCERTAIN
+    assert not result.classifier_used
+
+
+def test_bad_input_is_a_typed_error(index: AddressIndex, classifier: Classifier) -> None:
+    with pytest.raises(EmptyAddressError):
+        verify(" \x00 ", searcher=index, classifier=classifier)
+    with pytest.raises(UnknownCountryError):
+        verify("12 Main St", "ZZ", searcher=index, classifier=classifier)
