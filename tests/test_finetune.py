@@ -1,0 +1,196 @@
+"""Training data, metrics, config and a tiny real LoRA training run (SmolLM2, 2 layers)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from address.model import Reason
+from finetune._labels import LABELS, VALID
+from finetune.data import (
+    AddressParts,
+    Dataset,
+    Example,
+    donors_from,
+    make_examples,
+    read_jsonl,
+    render,
+    split_by_region,
+    write_jsonl,
+)
+from finetune.metrics import confusion_matrix, report, roc_auc
+from finetune.train import TrainConfig, train
+
+GOLDEN = Path(__file__).resolve().parent / "data" / "classifier" / "golden.jsonl"
+
+PARTS = [
+    AddressParts("US", "4434", "Frozen Hill Rd", None, "52205", "Anamosa", "IA"),
+    AddressParts("US", "1092", "Eisenhower Rd", None, "52233", "Hiawatha", "IA"),
+    AddressParts("US", "2115", "Westdale Dr SW", "Unit 6", "52404", "Cedar Rapids", "IA"),
+    AddressParts("IS", "23", "Eiríksgata", None, "101", "Reykjavík"),
+    AddressParts("IS", "5", "Brekkusíða", None, "603", "Akureyri"),
+    AddressParts("IS", "16", "Goðahraun", None, "900", "Vestmannaeyjar"),
+]
+
+
+def _examples(seed: int, n: int = 80) -> list[Example]:
+    return make_examples(
+        PARTS, n, random.Random(seed), valid_fraction=0.4, donors=donors_from(PARTS)
+    )
+
+
+def test_examples_are_deterministic_and_cover_every_label() -> None:
+    first, again = _examples(7), _examples(7)
+    assert first == again
+    assert first != _examples(8)
+    assert {e.label for e in first} == set(LABELS)
+    assert sum(e.label == VALID for e in first) == 32
+
+
+def test_negatives_break_what_their_label_says() -> None:
+    numbers = {p.house_number for p in PARTS}
+    for example in _examples(3, 200):
+        text = example.text.casefold()
+        if example.label == Reason.MISSING_HOUSE_NUMBER:
+            assert not numbers & set(text.replace(",", " ").split()), example
+        if example.label == Reason.POSTCODE_LOCALITY_MISMATCH:
+            tokens = set(text.replace(",", " ").split())
+            source = next(p for p in PARTS if p.house_number in tokens)
+            assert source.postcode not in tokens, example
+            real = {postcode for postcode, _ in donors_from(PARTS)[source.country]}
+            found = tokens & real
+            assert found, example  # a real postcode of another region
+            own = source.postcode or ""
+            half = max(1, len(own) // 2)  # "52205" -> "52": the region part
+            assert all(pc[:half] != own[:half] for pc in found), example
+
+
+def test_render_keeps_the_parts_of_a_real_address() -> None:
+    rng = random.Random(1)
+    for _ in range(50):
+        text = render(PARTS[0], rng).casefold()
+        assert "4434" in text
+        assert "frozen hill" in text
+        assert "anamosa" in text
+
+
+def test_region_split_holds_out_whole_regions() -> None:
+    groups = ["US:Cedar Rapids"] * 600 + ["US:Palo"] * 30 + ["US:Ely"] * 40 + ["IS:101"] * 50
+    groups += [f"IS:{n}" for n in range(200, 260) for _ in range(5)]
+    held = split_by_region(groups, seed=13, test_fraction=0.15)
+    assert "US:Cedar Rapids" not in held  # too big to hold out whole
+    assert held == split_by_region(groups, seed=13, test_fraction=0.15)
+    assert any(g.startswith("US:") for g in held) and any(g.startswith("IS:") for g in held)
+
+
+def test_jsonl_round_trip(tmp_path: Path) -> None:
+    examples = _examples(5, 10)
+    write_jsonl(examples, tmp_path / "x.jsonl")
+    assert read_jsonl(tmp_path / "x.jsonl") == examples
+
+
+def test_metrics() -> None:
+    true = ["valid", "valid", "truncated", "gibberish"]
+    pred = ["valid", "truncated", "truncated", "gibberish"]
+    result = report(true, pred, [0.9, 0.4, 0.2, 0.1], LABELS)
+    assert result.accuracy == 0.75
+    assert result.per_class["truncated"]["precision"] == 0.5
+    assert result.roc_auc == 1.0
+    assert roc_auc([True, False], [0.5, 0.5]) == 0.5
+    assert confusion_matrix(true, pred, LABELS)[0][LABELS.index("truncated")] == 1
+
+
+def test_train_config_overrides() -> None:
+    cfg = TrainConfig.from_overrides(
+        {"num_layers": "none", "lora_r": "4", "data.n_train": "100", "target_modules": "q_proj"}
+    )
+    assert cfg.num_layers is None
+    assert cfg.lora_r == 4
+    assert cfg.data.n_train == 100
+    assert cfg.target_modules == ("q_proj",)
+    with pytest.raises(ValueError):
+        TrainConfig.from_overrides({"nope": "1"})
+
+
+# --------------------------------------------------------------------------- real model
+
+
+@pytest.fixture(scope="session")
+def tiny_base() -> Any:
+    """SmolLM2 cut to 2 decoder layers with a fresh head, loaded once per session."""
+    from finetune._model import load_sequence_classifier
+
+    return load_sequence_classifier(len(LABELS), num_layers=2)
+
+
+@pytest.fixture
+def base_copy(tiny_base: Any) -> Iterator[Any]:
+    yield copy.deepcopy(tiny_base)
+
+
+@pytest.mark.slow
+def test_tiny_training_run_learns_saves_and_loads_back(tiny_base: Any, tmp_path: Path) -> None:
+    from finetune.classifier import Classifier
+
+    golden = read_jsonl(GOLDEN)
+    dataset = Dataset(
+        train=tuple(golden + _examples(11, 30)),
+        test=tuple(golden[::3]),
+        test_groups=(),
+        sizes={"train_examples": len(golden) + 30, "test_examples": len(golden[::3])},
+    )
+    cfg = TrainConfig(
+        name="tiny",
+        output_root=tmp_path,
+        num_layers=2,
+        max_steps=16,
+        batch_size=16,
+        learning_rate=3e-3,
+        lora_r=4,
+        lora_alpha=8,
+    )
+    out = train(cfg, dataset=dataset, base=copy.deepcopy(tiny_base))
+    assert (out / "adapter_model.safetensors").stat().st_size < 5_000_000
+    assert (out / "MODEL_CARD.md").read_text().startswith("# tiny")
+    losses = json.loads((out / "train_log.json").read_text())["loss"]
+    assert sum(losses[-4:]) / 4 < sum(losses[:4]) / 4
+
+    saved = json.loads((out / "metrics.json").read_text())["heldout"]
+    loaded = Classifier.load(out, precision="fp32", base=copy.deepcopy(tiny_base))
+    texts = [e.text for e in dataset.test]
+    probs = loaded.probabilities(texts)
+    pred = [LABELS[max(range(len(LABELS)), key=row.__getitem__)] for row in probs]
+    again = report([e.label for e in dataset.test], pred, [row[0] for row in probs], LABELS)
+    assert again.accuracy == pytest.approx(saved["accuracy"])
+    assert again.roc_auc == pytest.approx(saved["roc_auc"], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_corrupt_adapter_is_a_typed_error(base_copy: Any, tmp_path: Path) -> None:
+    from finetune.classifier import Classifier
+    from finetune.errors import ClassifierNotReadyError
+
+    (tmp_path / "adapter_config.json").write_text("{}")
+    (tmp_path / "adapter_model.safetensors").write_bytes(b"not a safetensors file")
+    (tmp_path / "classifier.json").write_text(
+        json.dumps({"labels": list(LABELS), "num_layers": 2, "max_length": 48})
+    )
+    with pytest.raises(ClassifierNotReadyError):
+        Classifier.load(tmp_path, base=base_copy)
+
+
+def test_cli_rejects_unknown_settings() -> None:
+    from typer.testing import CliRunner
+
+    from finetune.cli import finetune_app
+
+    runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1"})
+    result = runner.invoke(finetune_app, ["train", "--set", "no_such_field=1"])
+    assert result.exit_code == 2
+    assert "no_such_field" in result.output
