@@ -7,8 +7,9 @@ Decision logic, in order (scores are the searcher's documented agreement
 scores: ≥ 0.95 same address, 0.85–0.95 same address with a minor difference,
 0.60–0.85 same street with another or no house number):
 
-1. **Known-good match** — the best candidate scores ≥ ``MATCH_SCORE`` (0.85) and
-   its house number equals the input's (or neither has one):
+1. **Known-good match** — the best candidate scores ≥ ``MATCH_SCORE`` (0.85),
+   agrees on the street and at least one more component, and its house number
+   equals the input's (or neither has one):
    * no component had to be corrected → ``valid`` / ``accept``, granularity
      ``premise``;
    * a component was corrected (street typo, wrong postcode or town) →
@@ -27,7 +28,10 @@ scores: ≥ 0.95 same address, 0.85–0.95 same address with a minor difference,
      ``valid_probability`` ≥ 0.9 → ``valid`` / ``accept`` (``uncertain`` /
      ``confirm`` instead when the known-good data covers that town or postcode
      but lacks the address); ≤ 0.1 → ``invalid`` / ``fix`` with its reasons;
-     in between → ``uncertain`` / ``confirm``.
+     in between → ``uncertain`` / ``confirm``. The classifier's
+     ``postcode_locality_mismatch`` share counts as valid unless the rules (which
+     hold real postcode areas) found a mismatch: it cannot know the postcode
+     areas of places it was not trained on.
    Granularity is ``locality`` when a candidate confirms the town or postcode,
    else ``none``.
 
@@ -256,6 +260,9 @@ class _Evidence:
         best = self.best
         if best is None or best.score < MATCH_SCORE:
             return None
+        # One agreeing word is no address: "N/A" must not match the Icelandic road "Á".
+        if "road" not in best.matched or len(best.matched) < 2:
+            return None
         same_number = (self.parsed.house_number is None) == (
             best.components.get("house_number") is None
         ) and (self.parsed.house_number is None or "house_number" in best.matched)
@@ -372,9 +379,26 @@ def _suggestions(
     )
 
 
+def _valid_probability(result: Classification, rules: tuple[Reason, ...]) -> float:
+    """The classifier's valid probability, with its postcode-area doubts set aside.
+
+    The classifier cannot know the postcode areas of places it never saw (it calls a
+    Cincinnati ZIP a "mismatch" because it learnt Iowa's); the rules' postcode-prefix
+    data judge that, so unless they flagged it, that share counts as valid.
+    """
+    if Reason.POSTCODE_LOCALITY_MISMATCH in rules:
+        return result.valid_probability
+    doubt = sum(p for r, p in result.reasons if r is Reason.POSTCODE_LOCALITY_MISMATCH)
+    return min(1.0, result.valid_probability + doubt)
+
+
 def _classifier_reasons(result: Classification) -> list[Reason]:
     total = sum(p for _, p in result.reasons) or 1.0
-    return [r for r, p in result.reasons if p / total >= CLASSIFIER_REASON_SHARE]
+    return [
+        r
+        for r, p in result.reasons
+        if p / total >= CLASSIFIER_REASON_SHARE and r is not Reason.POSTCODE_LOCALITY_MISMATCH
+    ]
 
 
 def _decide(evidence: _Evidence, classification: Classification | None, limit: int) -> Verification:
@@ -480,7 +504,7 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
             suggestions=suggestions,
         )
 
-    p_valid = classification.valid_probability
+    p_valid = _valid_probability(classification, rules)
     if p_valid <= CLASSIFIER_INVALID:
         reasons = [*_classifier_reasons(classification), *rules, Reason.UNKNOWN_ADDRESS]
         return answer(

@@ -18,6 +18,7 @@ import typer
 
 from address.cli import emit, expand, fail, normalize, parse
 from address.errors import AddressError
+from api.bulk.cli import clean
 from finetune.cli import classify, finetune_app
 from index.cli import autocomplete as index_autocomplete
 from index.cli import index_app, suggest
@@ -39,6 +40,7 @@ for command in (parse, expand, normalize):
 app.add_typer(index_app, name="index")
 app.add_typer(finetune_app, name="finetune")
 app.command("classify")(classify)
+app.command()(clean)
 app.command()(suggest)
 app.command("autocomplete")(index_autocomplete)
 

@@ -149,3 +149,22 @@ def test_bad_input_is_a_typed_error(index: AddressIndex, classifier: Classifier)
         verify(" \x00 ", searcher=index, classifier=classifier)
     with pytest.raises(UnknownCountryError):
         verify("12 Main St", "ZZ", searcher=index, classifier=classifier)
+
+
+@pytest.mark.parametrize("text", ["N/A", "same as billing"])
+def test_one_agreeing_word_is_no_match(
+    text: str, index: AddressIndex, classifier: Classifier
+) -> None:
+    result = verify(text, searcher=index, classifier=classifier)
+    assert result.verdict is not Verdict.VALID
+    assert result.match is None
+
+
+def test_unknown_us_city_is_not_called_a_postcode_mismatch(
+    index: AddressIndex, classifier: Classifier
+) -> None:
+    result = verify(
+        "3359 Queen City Ave, Cincinnati, OH 45238", searcher=index, classifier=classifier
+    )
+    assert Reason.POSTCODE_LOCALITY_MISMATCH not in result.reasons
+    assert result.verdict is not Verdict.INVALID
