@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,13 @@ def _metrics_table(heldout: dict[str, Any] | None) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _street_types_countries() -> list[str]:
+    from finetune.data import _DATA_DIR
+
+    data: dict[str, Any] = json.loads((_DATA_DIR / "street_types.json").read_text("utf-8"))
+    return sorted(data["countries"])
+
+
 def write_model_card(out_dir: Path, cfg: TrainConfig, run: dict[str, Any]) -> Path:
     """Write ``<out_dir>/MODEL_CARD.md``: base model, data and splits, parameters,
     held-out metrics and the command that reproduces the adapter.
@@ -68,6 +76,7 @@ def write_model_card(out_dir: Path, cfg: TrainConfig, run: dict[str, Any]) -> Pa
     of section title -> markdown adds measured findings (e.g. the cost of truncation).
     """
     sizes = run["sizes"]
+    n_styles = len(_street_types_countries())
     layers = cfg.num_layers if cfg.num_layers is not None else 30
     regions = ", ".join(run["heldout_regions"])
     notes = "".join(
@@ -111,8 +120,22 @@ addresses with the house number, road or locality removed, a real postcode of an
 inside one region, e.g. Marion's ZIP on an Anamosa address, cannot be told from text
 about unseen places and are left to the reference index), cut mid-word, or no address at
 all (delivery notes, names, phones, e-mails, URLs: word lists in `finetune/data/`) or
-gibberish. Half the addresses are drawn region-first so small towns count as much as
+gibberish (keyboard mash and random letter words, never a postcode shape such as
+"LU2 7JZ"). Half the addresses are drawn region-first so small towns count as much as
 Cedar Rapids. See `finetune/data.py`.
+
+Multi-country rendering: {cfg.data.foreign_layouts:.0%} of the *training* examples,
+positives and negatives alike, render the same real US/Icelandic components as an
+address of one of {n_styles} other countries (`finetune.data.restyle`): that country's
+Google i18n layout (street-first "Xstraße 12, 80417 Town", number-first "12 Rue du X,
+75007 Town", postcode before or after the town), a random postcode of its shape (from
+Google's `zip` regex and `zipex` examples: "LU4 7JZ", "10115", "1012 AB") and a
+street-type word of its language placed as the language does ("Rue X", "Xstraße" /
+"X Straße", "X Road"; word lists in `finetune/data/street_types.json`). The negatives
+are broken after restyling, so a dropped number, road or town is what marks them, not
+the layout. No UK, German or French evaluation data is read; the held-out US/Icelandic
+set is never restyled. Postcode-swap negatives are made only in the original layout
+(real donor postcodes).
 
 Split by region (seed {cfg.data.seed}): whole US cities and whole Icelandic postcode areas
 are held out, about {cfg.data.test_fraction:.0%} of each country's addresses.

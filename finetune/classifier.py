@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_ADAPTER_DIR", "PRECISIONS", "Classification", "Classifier", "Precision"]
 
-DEFAULT_ADAPTER_DIR = Path(__file__).resolve().parent / "adapters" / "smollm2-135m-validity-lora"
+DEFAULT_ADAPTER_DIR = (
+    Path(__file__).resolve().parent / "adapters" / "smollm2-135m-validity-lora-i18n"
+)
 """The committed adapter the service loads at start-up."""
 
 Precision = Literal["bf16", "int8", "fp32"]

@@ -15,6 +15,7 @@ deterministic for a given seed.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
@@ -59,9 +60,51 @@ _EMPTY_PARTS = re.compile(r"(?:,\s*)+(?=,|$)|^\s*,\s*")
 _NUMBER_COMMA_COUNTRIES = frozenset({"GB", "IE"})
 # Trailing words of a US road that are its type or direction: "Frozen Hill Rd NE".
 _US_ROAD_TAIL = frozenset(
-    "rd st dr ave ln ct cir blvd pl way trl pkwy hwy ter road street drive avenue lane court "
-    "circle boulevard place trail parkway highway terrace n s e w ne nw se sw north south "
-    "east west loop run pt pkwy sq".split()
+    {
+        "rd",
+        "st",
+        "dr",
+        "ave",
+        "ln",
+        "ct",
+        "cir",
+        "blvd",
+        "pl",
+        "way",
+        "trl",
+        "pkwy",
+        "hwy",
+        "ter",
+        "road",
+        "street",
+        "drive",
+        "avenue",
+        "lane",
+        "court",
+        "circle",
+        "boulevard",
+        "place",
+        "trail",
+        "parkway",
+        "highway",
+        "terrace",
+        "n",
+        "s",
+        "e",
+        "w",
+        "ne",
+        "nw",
+        "se",
+        "sw",
+        "north",
+        "south",
+        "east",
+        "west",
+        "loop",
+        "run",
+        "pt",
+        "sq",
+    }
 )
 
 # Letters that do not decompose into base letter + accent, as people type them in ASCII.
@@ -237,10 +280,16 @@ def _all_postcode_patterns() -> tuple[re.Pattern[str], ...]:
 
 
 def _looks_like_postcode(text: str) -> bool:
-    """Whether a token or two adjacent tokens have some country's postcode shape."""
+    """Whether a token or two adjacent tokens have some country's postcode shape, with a
+    digit ("LU2 7JZ", "10115"; Ireland's pattern alone would take "qazwsxe")."""
     tokens = text.split()
-    pieces = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
-    return any(p.fullmatch(piece) for piece in pieces for p in _all_postcode_patterns())
+    pieces = tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+    return any(
+        p.fullmatch(piece)
+        for piece in pieces
+        if any(ch.isdigit() for ch in piece)
+        for p in _all_postcode_patterns()
+    )
 
 
 def _road_base(road: str) -> str | None:
@@ -296,7 +345,8 @@ def restyle(parts: AddressParts, rng: random.Random) -> AddressParts:
 
 def _premises(rng: random.Random) -> str:
     """A building or organisation line some people type first: "Unit 3", "Village Hall"."""
-    return rng.choice(_street_types()["premises"]).format(n=rng.randint(1, 40))
+    premises: Sequence[str] = _street_types()["premises"]
+    return rng.choice(premises).format(n=rng.randint(1, 40))
 
 
 # --------------------------------------------------------------------------- rendering
@@ -354,9 +404,7 @@ def render(parts: AddressParts, rng: random.Random, expand: Expander | None = No
         state = _state_names(country).get(state.upper(), state)
     if state and rng.random() < 0.15:
         state = None
-    country_name = (
-        rng.choice(_country_names().get(country) or [""]) if rng.random() < 0.2 else ""
-    )
+    country_name = rng.choice(_country_names().get(country) or [""]) if rng.random() < 0.2 else ""
 
     if rng.random() < 0.25:
         # Google's format for the country, one line per part ("4570 Frozen Hill Rd\n
@@ -461,7 +509,7 @@ def _gibberish(rng: random.Random, real: str) -> str:
                 return text
         return "xqzv wkpt"
     if kind == 2:
-        return rng.choice("a.x-?!0") * rng.randint(3, 12)
+        return rng.choice("a.x-?!z") * rng.randint(3, 12)
     letters = list(real)
     rng.shuffle(letters)
     return "".join(letters).strip() or "zz"

@@ -42,7 +42,7 @@ class TrainConfig:
     """Everything that decides a training run; saved beside the adapter."""
 
     name: str = field(
-        default="smollm2-135m-validity-lora",
+        default="smollm2-135m-validity-lora-i18n",
         metadata={"help": "adapter folder name under finetune/adapters/"},
     )
     output_root: Path = field(
@@ -195,8 +195,8 @@ def train(
 ) -> Path:
     """Fine-tune a LoRA adapter and save it with its model card.
 
-    Example: ``train(TrainConfig(name="smollm2-135m-validity-lora"))`` writes
-    ``finetune/adapters/smollm2-135m-validity-lora/`` and returns that path. The adapter
+    Example: ``train(TrainConfig(name="smollm2-135m-validity-lora-i18n"))`` writes
+    ``finetune/adapters/smollm2-135m-validity-lora-i18n/`` and returns that path. The adapter
     then labels "4570 Frozen Hill Rd, Anamosa, IA 52205" ``valid`` and
     "4570 Frozen Hill Rd, Anam" ``truncated``.
 

@@ -194,3 +194,62 @@ def test_cli_rejects_unknown_settings() -> None:
     result = runner.invoke(finetune_app, ["train", "--set", "no_such_field=1"])
     assert result.exit_code == 2
     assert "no_such_field" in result.output
+
+
+# --------------------------------------------------------------------------- other layouts
+
+
+def test_restyle_renders_real_parts_in_other_countries_layouts() -> None:
+    from finetune.data import restyle
+
+    rng = random.Random(4)
+    countries = set()
+    for _ in range(300):
+        styled = restyle(PARTS[0], rng)
+        countries.add(styled.country)
+        assert styled.city == "Anamosa" and styled.state is None
+        assert styled.road and "Frozen" in styled.road.replace("-", " ")
+        text = render(styled, rng)
+        assert "anamosa" in text.casefold()
+    assert len(countries) >= 25
+
+
+def test_random_postcodes_have_each_countrys_shape() -> None:
+    from address.rules import postcode_matches
+    from finetune.data import _random_postcode
+
+    rng = random.Random(2)
+    for country in ("GB", "DE", "FR", "NL", "CA", "BR", "PL", "IS", "US"):
+        codes = {_random_postcode(country, rng) for _ in range(20)}
+        assert len(codes) > 5, country
+        for code in codes:
+            assert code and postcode_matches(code, country), (country, code)
+
+
+def test_foreign_layouts_keep_every_label_and_break_what_it_says() -> None:
+    examples = make_examples(
+        PARTS,
+        400,
+        random.Random(9),
+        valid_fraction=0.4,
+        donors=donors_from(PARTS),
+        foreign_layouts=1.0,
+    )
+    assert {e.label for e in examples} == set(LABELS)
+    numbers = {p.house_number for p in PARTS if len(p.house_number or "") > 2}
+    for example in examples:
+        if example.label == Reason.MISSING_LOCALITY:
+            assert not any(p.city and p.city.casefold() in example.text.casefold() for p in PARTS)
+        if example.label == Reason.MISSING_HOUSE_NUMBER:
+            assert not numbers & set(example.text.replace(",", " ").split()), example
+
+
+def test_gibberish_is_never_a_postcode_shape() -> None:
+    from finetune.data import _gibberish, _looks_like_postcode
+
+    assert _looks_like_postcode("LU2 7JZ") and _looks_like_postcode("10115")
+    assert not _looks_like_postcode("xk7 pq9zz wvbt")
+    rng = random.Random(1)
+    for _ in range(300):
+        text = _gibberish(rng, "")
+        assert not _looks_like_postcode(text), text
