@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -239,3 +240,23 @@ def test_no_input_gives_a_500(client: TestClient, text: str, country: str | None
         client.get("/v1/autocomplete", params={"q": text}),
     ):
         assert response.status_code in (200, 422), response.text
+
+
+def test_readyz_is_503_while_loading_then_200(built_index: Path) -> None:
+    config = Settings(index_path=built_index)
+    with TestClient(create_app(load_in_background=True, settings=config)) as client:
+        assert client.get("/readyz").status_code == 503  # the classifier takes seconds
+        assert client.get("/healthz").status_code == 200
+        deadline = time.monotonic() + 120
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, client.get("/readyz").json()
+            time.sleep(0.5)
+
+
+def test_missing_adapter_leaves_the_service_not_ready(built_index: Path, tmp_path: Path) -> None:
+    config = Settings(index_path=built_index, adapter_path=tmp_path / "no-adapter")
+    with TestClient(create_app(load_in_background=False, settings=config)) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert "ClassifierNotReadyError" in ready.json()["error"]
+        assert client.post("/v1/verify", json={"address": "12 Main St"}).status_code == 503
