@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from enum import StrEnum
 
-__all__ = ["COMPONENT_LABELS", "REASON_MESSAGES", "ParsedAddress", "Reason"]
+__all__ = ["COMPONENT_LABELS", "LOCALITY_LABELS", "REASON_MESSAGES", "ParsedAddress", "Reason"]
 
 
 class Reason(StrEnum):
@@ -84,7 +84,13 @@ class ParsedAddress:
     @property
     def locality(self) -> str | None:
         """The finest locality given: city, else suburb, district or island."""
-        return self.city or self.suburb or self.city_district or self.island or self.state_district
+        return next(iter(self.localities()), None)
+
+    def localities(self) -> list[str]:
+        """Every locality component given, finest first: ``["london"]``."""
+        return [v for label in LOCALITY_LABELS if (v := getattr(self, label))]
 
 
 COMPONENT_LABELS: tuple[str, ...] = tuple(f.name for f in fields(ParsedAddress))
+# Components that name a town or part of one, finest first.
+LOCALITY_LABELS: tuple[str, ...] = ("city", "suburb", "city_district", "island", "state_district")

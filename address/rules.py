@@ -153,16 +153,7 @@ def check(parsed: ParsedAddress, country: str) -> list[Reason]:
         if postcode is not None and rules.postcode_pattern is not None
         else None
     )
-    locality_given = any(
-        _given(value)
-        for value in (
-            parsed.city,
-            parsed.suburb,
-            parsed.city_district,
-            parsed.island,
-            parsed.state_district,
-        )
-    )
+    locality_given = any(_given(value) for value in parsed.localities())
     has_number = _given(parsed.house_number)
     has_po_box = _given(parsed.po_box)
     named_building = rules.house_number is _HouseNumber.BUILDING_NAME and _given(parsed.house)
@@ -468,17 +459,7 @@ def _country_from_postcode(parsed: ParsedAddress) -> str | None:
         if pattern.fullmatch(postcode):
             return _CROWN_DEPENDENCY_AREAS.get(postcode[:2], code) if code == "GB" else code
     state = parsed.state if parsed.state is not None and _given(parsed.state) else None
-    localities = {
-        _fold(value)
-        for value in (
-            parsed.city,
-            parsed.suburb,
-            parsed.city_district,
-            parsed.island,
-            parsed.state_district,
-        )
-        if value is not None and _given(value)
-    }
+    localities = {_fold(value) for value in parsed.localities() if _given(value)}
     if state is None and not localities:
         return None
     candidates = _countries_fitting(postcode)

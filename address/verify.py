@@ -48,7 +48,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from address.libpostal import expand, parse
-from address.model import REASON_MESSAGES, ParsedAddress, Reason
+from address.model import LOCALITY_LABELS, REASON_MESSAGES, ParsedAddress, Reason
 from address.normalize import normalize
 from address.rules import check, detect_country
 from address.settings import get_settings
@@ -104,8 +104,6 @@ HARD_RULE_FAILURES = frozenset(
 _TEXT_REASONS = frozenset({Reason.NOT_AN_ADDRESS, Reason.GIBBERISH, Reason.TRUNCATED})
 # Components whose correction must be confirmed by the customer.
 _KEY_COMPONENTS = ("house_number", "road", "postcode", "city")
-# libpostal labels that the searcher reports as "locality" when they agree.
-_LOCALITY_LABELS = frozenset({"city", "suburb", "city_district", "state_district", "island"})
 # Components compared character for character, separators aside: "NW1 6XE" / "nw16xe".
 _EXACT_LABELS = frozenset({"house_number", "postcode", "unit"})
 # Spaces, hyphens and dots inside a house number, postcode or unit.
@@ -300,7 +298,8 @@ def _gather(text: str, country: str | None, searcher: Searcher, limit: int) -> _
 
 
 def _matched_label(label: str) -> str:
-    return "locality" if label in _LOCALITY_LABELS else label
+    # The searcher reports any agreeing town component as "locality".
+    return "locality" if label in LOCALITY_LABELS else label
 
 
 def _same_value(label: str, mine: str, theirs: str) -> bool:
