@@ -260,3 +260,17 @@ def test_missing_adapter_leaves_the_service_not_ready(built_index: Path, tmp_pat
         assert ready.status_code == 503
         assert "ClassifierNotReadyError" in ready.json()["error"]
         assert client.post("/v1/verify", json={"address": "12 Main St"}).status_code == 503
+
+
+def test_logs_carry_a_hash_never_the_address(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    from api.logs import JsonFormatter, address_hash
+
+    text = "4570 Frozen Hill Rd, Anamosa, IA 52205"
+    with caplog.at_level("INFO", logger="api"):
+        client.post("/v1/verify", json={"address": text})
+    lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "api"]
+    assert lines
+    assert all("Frozen" not in line for line in lines)
+    assert any(address_hash(text) in line for line in lines)
