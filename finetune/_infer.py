@@ -7,10 +7,24 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
+    import torch
     from numpy.typing import NDArray
     from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-__all__ = ["predict_probabilities"]
+__all__ = ["pad_batch", "predict_probabilities"]
+
+
+def pad_batch(ids: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad token ids to the batch's longest; returns ``(input_ids, attention_mask)``."""
+    import torch
+
+    width = max(len(row) for row in ids)
+    input_ids = torch.full((len(ids), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for position, row in enumerate(ids):
+        input_ids[position, : len(row)] = torch.tensor(row)
+        mask[position, : len(row)] = 1
+    return input_ids, mask
 
 
 def predict_probabilities(
@@ -49,12 +63,7 @@ def predict_probabilities(
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            width = max(len(ids[i]) for i in chunk)
-            input_ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(chunk), width), dtype=torch.long)
-            for row, i in enumerate(chunk):
-                input_ids[row, : len(ids[i])] = torch.tensor(ids[i])
-                mask[row, : len(ids[i])] = 1
+            input_ids, mask = pad_batch([ids[i] for i in chunk], pad)
             logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
             probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
             out[chunk] = probs

@@ -212,6 +212,7 @@ def train(
     import torch
     from tqdm import tqdm
 
+    from finetune._infer import pad_batch
     from finetune._model import device, load_sequence_classifier
 
     started = time.perf_counter()
@@ -261,12 +262,7 @@ def train(
             order_rng.shuffle(epoch)
             order += epoch
         batch, order = order[: cfg.batch_size], order[cfg.batch_size :]
-        width = max(len(encoded[i]) for i in batch)
-        input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, i in enumerate(batch):
-            input_ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
-            mask[row, : len(encoded[i])] = 1
+        input_ids, mask = pad_batch([encoded[i] for i in batch], pad)
         labels = torch.tensor([label_index[train_set[i].label] for i in batch])
         out = model(
             input_ids=input_ids.to(target), attention_mask=mask.to(target), labels=labels.to(target)
