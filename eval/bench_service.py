@@ -29,10 +29,7 @@ import json
 import os
 import platform
 import random
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -43,8 +40,9 @@ import httpx
 import numpy as np
 import pandas as pd
 
+from api.server_process import ServerProcess
+
 RESULTS = Path(__file__).resolve().parent / "results"
-ADDR = Path(sys.executable).with_name("addr")
 
 # p95 targets: autocomplete and verify per request, batch per call of 100.
 TARGETS_MS = {"autocomplete": 25.0, "verify": 80.0, "batch": 1500.0}
@@ -63,12 +61,6 @@ OUTSIDE = (
     "233 S Wacker Dr, Chicago, IL 60606",
     "1 Microsoft Way, Redmond, WA 98052",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _percentiles(seconds: Sequence[float]) -> dict[str, float]:
@@ -153,50 +145,6 @@ def make_inputs(rows: pd.DataFrame, args: argparse.Namespace) -> dict[str, Any]:
     return {"prefixes": prefixes, "verify": verify, "batches": batches}
 
 
-def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "ADDR_LOG_LEVEL": "WARNING",
-        "ADDR_RATE_LIMIT_PER_SECOND": "100000",
-        "ADDR_RATE_LIMIT_BURST": "100000",
-    }
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [str(ADDR), "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def _wait_ready(
-    client: httpx.Client, server: subprocess.Popen[bytes], timeout: float, log: Path
-) -> float:
-    start = time.perf_counter()
-    while time.perf_counter() - start < timeout:
-        if server.poll() is not None:
-            raise RuntimeError(
-                f"server exited with {server.returncode}:\n{log.read_text()[-3000:]}"
-            )
-        try:
-            if client.get("/readyz").status_code == 200:
-                return time.perf_counter() - start
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"/readyz not 200 after {timeout} s:\n{log.read_text()[-3000:]}")
-
-
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
 def _measure(client: httpx.Client, inputs: dict[str, Any], args: argparse.Namespace) -> Any:
     def complete(q: str) -> httpx.Response:
         return client.get("/v1/autocomplete", params={"q": q, "limit": 5})
@@ -264,16 +212,16 @@ def bench(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, list[floa
     load_before = os.getloadavg()
     rows = read_reference(get_settings().reference_table)
     inputs = make_inputs(rows, args)
-    port = _free_port()
-    log = Path(tempfile.mkstemp(prefix="bench_service_", suffix=".log")[1])
-    server = _start_server(port, log)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            ready_seconds = _wait_ready(client, server, args.ready_timeout, log)
+    env = {
+        "ADDR_LOG_LEVEL": "WARNING",
+        "ADDR_RATE_LIMIT_PER_SECOND": "100000",
+        "ADDR_RATE_LIMIT_BURST": "100000",
+    }
+    with ServerProcess(env, ready_timeout=args.ready_timeout) as server:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
             results, raw = _measure(client, inputs, args)
+        ready_seconds = server.ready_seconds
         load_after = os.getloadavg()
-    finally:
-        _stop(server)
     for kind, target in TARGETS_MS.items():
         p95 = results[kind]["latency_ms"]["p95"]
         results[kind]["target_p95_ms"] = target
@@ -295,7 +243,7 @@ def bench(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, list[floa
             "command": "python -m eval.bench_service " + " ".join(sys.argv[1:]),
         }
     )
-    log.unlink(missing_ok=True)
+    server.log.unlink(missing_ok=True)
     return results, raw
 
 

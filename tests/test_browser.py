@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pandas as pd
 import pytest
+
+from api.server_process import ServerProcess
 
 pytestmark = pytest.mark.browser
 
@@ -29,41 +25,12 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def service(built_index: Path) -> Iterator[str]:
     """`addr serve` on a free loopback port with the small test index."""
-    port = _free_port()
-    env = {**os.environ, "ADDR_INDEX_PATH": str(built_index), "ADDR_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            time.sleep(0.5)
-        else:
-            pytest.fail("the service did not get ready within 180 s")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    env = {"ADDR_INDEX_PATH": str(built_index), "ADDR_LOG_LEVEL": "WARNING"}
+    with ServerProcess(env, ready_timeout=180) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

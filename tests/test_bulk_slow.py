@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from test_bulk import DATA, OUTPUT_NAMES, read_output
 
 from api.bulk import CleanConfig, run_clean
 from api.bulk.job import parts_dir, summary_paths
+from api.server_process import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -171,18 +171,11 @@ def test_resume_after_kill_9_gives_every_row_exactly_once(
 # ---------------------------------------------------------------- Dask
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def dask_cluster() -> Iterator[str]:
     """A real scheduler and two single-threaded workers, each its own process, on loopback."""
     dask = shutil.which("dask", path=str(Path(sys.executable).parent)) or "dask"
-    port = _free_port()
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     commands = [[dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]]
     commands += [
