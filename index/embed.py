@@ -134,9 +134,9 @@ class Embedder:
 
 
 def _bar(total: int, enabled: bool) -> Any:
-    from tqdm import tqdm
+    from address.progress import progress
 
-    return tqdm(total=total, unit="rows", desc="embedding", disable=not enabled, smoothing=0.1)
+    return progress(total=total, unit="rows", desc="embedding", disable=not enabled, smoothing=0.1)
 
 
 def _quantize_feed_forward(model: Any) -> None:

@@ -31,7 +31,6 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
 from address.downloads import pip_download
 from address.errors import ReferenceDataError
@@ -191,7 +190,9 @@ def read_reference(path: Path) -> pd.DataFrame:
 
 
 def _progress(items: Iterable[Any], enabled: bool, desc: str, total: int | None) -> Iterator[Any]:
-    yield from tqdm(items, desc=desc, total=total, unit=" rows", disable=not enabled)
+    from address.progress import progress
+
+    yield from progress(items, desc=desc, total=total, unit=" rows", disable=not enabled)
 
 
 def _add_source(
