@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import platform
+import resource
 import time
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
@@ -242,9 +243,13 @@ def build_index(
 def _record_total(path: Path, seconds: float) -> None:
     # The total is only known after writing; it goes into the manifest, which is
     # not itself checksummed, with a rename so readers never see half a file.
+    # The peak resident memory is this process's so far: the build's, when the
+    # build runs in its own process (``addr index build``).
     manifest_path = path / MANIFEST
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["build"]["total_seconds"] = round(seconds, 1)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    manifest["build"]["process_peak_rss_mb"] = round(peak_kb / 1024)
     tmp = manifest_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     tmp.replace(manifest_path)
