@@ -1,0 +1,346 @@
+"""Load test: the highest checkout request rate the service holds on this machine.
+
+1. Starts one ``addr serve`` worker (default index, libpostal, classifier) to
+   measure a warm worker's memory, and from it how many workers fit in this
+   machine's available memory (keeping ``--reserve-gb`` free); then serves with
+   that many (``--workers N`` overrides).
+2. Steps the offered rate up (``--rates``, ``--step-seconds`` each) with the
+   checkout mix of ``eval/load/locustfile.py`` (80 % autocomplete keystrokes,
+   15 % verify, 5 % batches of 20) until a step fails: autocomplete p99 over
+   100 ms, any error, or under 95 % of the offered rate delivered.
+3. Runs the highest rate that held for ``--seconds`` (3 minutes), sampling the
+   server's memory every 2 s, and reports latency percentiles over time and
+   memory growth.
+
+Run on loopback only (2 cores; locust shares them with the server)::
+
+    .venv/bin/python -m eval.load.run
+
+Writes ``eval/results/load_test.md``, ``.json`` and ``.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psutil
+
+from api.server_process import ServerProcess
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
+P99_LIMIT_MS = 100.0
+SERVER_ENV = {
+    "ADDR_LOG_LEVEL": "WARNING",
+    "ADDR_RATE_LIMIT_PER_SECOND": "100000",
+    "ADDR_RATE_LIMIT_BURST": "100000",
+}
+
+
+def write_inputs(path: Path, seed: int) -> None:
+    """Keystroke addresses (reference rows, half US, half IS) and verify inputs (a
+    third exact, a third corrupted, a third outside the reference data) as JSON."""
+    from address.settings import get_settings
+    from eval.bench_service import make_inputs
+    from index.reference import read_reference
+
+    rows = read_reference(get_settings().reference_table)
+    made = make_inputs(
+        rows, argparse.Namespace(seed=seed, streams=2, verify=600, batch_size=20, batches=1)
+    )
+    typed = rows[rows["house_number"].notna()].groupby("country").sample(200, random_state=seed)
+    path.write_text(
+        json.dumps(
+            {"streams": typed["address"].tolist(), "verify": [t for _, t in made["verify"]]}
+        ),
+        encoding="utf-8",
+    )
+
+
+def _tree_rss_mb(pid: int) -> tuple[float, list[float]]:
+    """Total resident memory of a process and its children, and each worker's."""
+    try:
+        root = psutil.Process(pid)
+        children = root.children(recursive=True)
+        workers = [c.memory_info().rss / 2**20 for c in children]
+        return root.memory_info().rss / 2**20 + sum(workers), workers
+    except psutil.Error:
+        return float("nan"), []
+
+
+class MemorySampler(threading.Thread):
+    """Samples the server's resident memory every ``interval`` seconds."""
+
+    def __init__(self, pid: int, interval: float = 2.0) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.samples: list[tuple[float, float]] = []
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.samples.append((time.time(), _tree_rss_mb(self.pid)[0]))
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> list[tuple[float, float]]:
+        self._stop_event.set()
+        self.join()
+        return self.samples
+
+
+def run_locust(url: str, rate: float, seconds: int, inputs: Path, user_rate: float) -> pd.DataFrame:
+    """Offer ``rate`` requests/s for ``seconds``; every request as a row."""
+    users = max(1, math.ceil(rate / user_rate))
+    events = Path(tempfile.mkstemp(prefix="load_events_", suffix=".csv")[1])
+    env = {
+        **os.environ,
+        "LOAD_INPUTS": str(inputs),
+        "LOAD_EVENTS": str(events),
+        "LOAD_USER_RATE": str(rate / users),
+    }
+    command = [
+        str(Path(sys.executable).with_name("locust")),
+        "-f", str(LOCUSTFILE), "--headless", "--host", url,
+        "-u", str(users), "-r", str(users), "-t", f"{seconds}s",
+        "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING",
+    ]  # fmt: skip
+    subprocess.run(command, env=env, check=False, capture_output=True, timeout=seconds + 120)
+    frame = pd.read_csv(events)
+    events.unlink(missing_ok=True)
+    return frame
+
+
+def judge(frame: pd.DataFrame, rate: float, warmup: float = 5.0) -> dict[str, Any]:
+    """Delivered rate, errors and per-kind percentiles after the first ``warmup`` s."""
+    start = frame["time"].min()
+    steady = frame[frame["time"] >= start + warmup]
+    span = max(steady["time"].max() - steady["time"].min(), 1e-9)
+    kinds = {}
+    for name, group in steady.groupby("name"):
+        ms = group["ms"].to_numpy()
+        kinds[str(name)] = {
+            "n": len(group),
+            "errors": int(group["error"].sum()),
+            **{f"p{p}": round(float(np.percentile(ms, p)), 1) for p in (50, 95, 99)},
+            "max": round(float(ms.max()), 1),
+        }
+    delivered = len(steady) / span
+    errors = int(frame["error"].sum())
+    p99 = kinds.get("autocomplete", {}).get("p99", float("inf"))
+    return {
+        "offered_per_s": rate,
+        "delivered_per_s": round(delivered, 1),
+        "requests": len(frame),
+        "errors": errors,
+        "by_kind": kinds,
+        "held": errors == 0 and p99 <= P99_LIMIT_MS and delivered >= 0.95 * rate,
+    }
+
+
+def workers_that_fit(reserve_gb: float, inputs: Path, user_rate: float) -> dict[str, Any]:
+    """One warm worker's memory, and how many such workers the free memory holds."""
+    with ServerProcess(SERVER_ENV) as server:
+        run_locust(server.url, 10, 20, inputs, user_rate)  # warm every path
+        total, workers = _tree_rss_mb(server.pid)
+        worker_mb = max(workers) if workers else total
+    available_mb = psutil.virtual_memory().available / 2**20
+    fit = max(1, int((available_mb - reserve_gb * 1024) // worker_mb))
+    return {
+        "worker_rss_mb": round(worker_mb, 0),
+        "available_mb": round(available_mb, 0),
+        "reserve_gb": reserve_gb,
+        "fit": fit,
+    }
+
+
+def bench(args: argparse.Namespace) -> tuple[dict[str, Any], pd.DataFrame, list[Any]]:
+    """Size the workers, find the highest rate held, run it for ``args.seconds``."""
+    inputs = Path(tempfile.mkstemp(prefix="load_inputs_", suffix=".json")[1])
+    write_inputs(inputs, args.seed)
+    sizing = workers_that_fit(args.reserve_gb, inputs, args.user_rate)
+    workers = args.workers or sizing["fit"]
+    load_before = os.getloadavg()
+    steps: list[dict[str, Any]] = []
+    with ServerProcess(SERVER_ENV, workers=workers) as server:
+        run_locust(server.url, 10, 15, inputs, args.user_rate)  # warm every worker
+        best = None
+        for rate in args.rates:
+            step = judge(run_locust(server.url, rate, args.step_seconds, inputs, args.user_rate),
+                         rate)  # fmt: skip
+            steps.append(step)
+            print(json.dumps({k: step[k] for k in ("offered_per_s", "delivered_per_s", "held")}
+                             | {"ac_p99": step["by_kind"].get("autocomplete", {}).get("p99")}),
+                  flush=True)  # fmt: skip
+            if not step["held"]:
+                break
+            best = rate
+        if best is None:
+            raise SystemExit(f"no rate held, not even {args.rates[0]}/s: {steps[-1]}")
+        sampler = MemorySampler(server.pid)
+        sampler.start()
+        frame = run_locust(server.url, best, args.seconds, inputs, args.user_rate)
+        memory = sampler.stop()
+    inputs.unlink(missing_ok=True)
+    final = judge(frame, best)
+    mem = np.asarray([m for _, m in memory])
+    minute = max(1, len(mem) // max(1, args.seconds // 60))
+    results = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": "python -m eval.load.run " + " ".join(sys.argv[1:]),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "sizing": sizing,
+        "workers": workers,
+        "user_rate": args.user_rate,
+        "step_seconds": args.step_seconds,
+        "steps": steps,
+        "highest_rate_held": best,
+        "final": final,
+        "seconds": args.seconds,
+        "memory": {
+            "first_minute_mb": round(float(np.median(mem[:minute])), 0),
+            "last_minute_mb": round(float(np.median(mem[-minute:])), 0),
+            "growth_mb": round(float(np.median(mem[-minute:]) - np.median(mem[:minute])), 0),
+            "slope_mb_per_min": round(
+                float(np.polyfit([t - memory[0][0] for t, _ in memory], mem, 1)[0] * 60), 1
+            ),
+        },
+    }
+    return results, frame, memory
+
+
+def _plot(frame: pd.DataFrame, memory: list[tuple[float, float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    start = frame["time"].min()
+    frame = frame.assign(window=((frame["time"] - start) // 10 * 10).astype(int))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    ac = frame[frame["name"] == "autocomplete"].groupby("window")["ms"]
+    for p, style in ((50, "-"), (95, "--"), (99, ":")):
+        axes[0].plot(ac.quantile(p / 100), style, label=f"p{p}", color="#4477aa")
+    axes[0].axhline(P99_LIMIT_MS, color="#cc3311", linewidth=1, label="p99 limit")
+    axes[0].set(title="autocomplete latency per 10 s", xlabel="s", ylabel="ms")
+    for name, color in (("verify", "#228833"), ("batch", "#aa3377")):
+        per = frame[frame["name"] == name].groupby("window")["ms"]
+        axes[1].plot(per.quantile(0.5), "-", color=color, label=f"{name} p50")
+        axes[1].plot(per.quantile(0.99), ":", color=color, label=f"{name} p99")
+    axes[1].set(title="verify and batch (20) latency per 10 s", xlabel="s", ylabel="ms")
+    axes[1].set_yscale("log")
+    axes[2].plot([t - memory[0][0] for t, _ in memory], [m / 1024 for _, m in memory],
+                 color="#222222")  # fmt: skip
+    axes[2].set(title="server resident memory (all workers)", xlabel="s", ylabel="GB")
+    axes[2].set_ylim(bottom=0)
+    for ax in axes[:2]:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def _markdown(r: dict[str, Any]) -> str:
+    f, s, m = r["final"], r["sizing"], r["memory"]
+    rows = [
+        f"| {name} | {k['n']} | {k['errors']} | {k['p50']} | {k['p95']} | {k['p99']} | {k['max']} |"
+        for name, k in sorted(f["by_kind"].items())
+    ]
+    steps = [
+        f"| {st['offered_per_s']} | {st['delivered_per_s']} | {st['errors']} | "
+        f"{st['by_kind'].get('autocomplete', {}).get('p99', '-')} | "
+        f"{'yes' if st['held'] else 'no'} |"
+        for st in r["steps"]
+    ]
+    return "\n".join(
+        [
+            "# Load test: checkout traffic",
+            "",
+            f"Command: `{r['command']}`  ",
+            f"Date: {r['date']}  ",
+            f"Machine: {r['machine']['cpus']} cores, {r['machine']['memory_gb']} GB "
+            f"({r['machine']['platform']}); the load generator (locust) runs on the same "
+            f"cores. Load average before {r['load_average_before']}, after "
+            f"{r['load_average_after']}.",
+            "",
+            f"**Highest rate held: {r['highest_rate_held']} requests/s** for {r['seconds']} s "
+            f"with {r['workers']} uvicorn workers: {f['delivered_per_s']} requests/s delivered, "
+            f"{f['errors']} errors, autocomplete p99 "
+            f"{f['by_kind'].get('autocomplete', {}).get('p99')} ms (limit {P99_LIMIT_MS:g}).",
+            "",
+            "Mix by request: 80 % autocomplete keystrokes, 15 % verify, 5 % batches of 20.",
+            "",
+            "| request | n | errors | p50 ms | p95 ms | p99 ms | max ms |",
+            "|---|---|---|---|---|---|---|",
+            *rows,
+            "",
+            "![latency over time and memory](load_test.png)",
+            "",
+            "## Memory",
+            "",
+            f"One warm worker holds {s['worker_rss_mb']:.0f} MB; with {s['available_mb']:.0f} MB "
+            f"available and {s['reserve_gb']} GB kept free, **{s['fit']} workers fit**; "
+            f"{r['workers']} served.",
+            f"Over the {r['seconds']} s run the server's total resident memory went from "
+            f"{m['first_minute_mb']:.0f} MB (median of the first minute) to "
+            f"{m['last_minute_mb']:.0f} MB (last minute): {m['growth_mb']:+.0f} MB, "
+            f"trend {m['slope_mb_per_min']:+.1f} MB/min.",
+            "",
+            f"## Steps ({r['step_seconds']} s each, up until one failed)",
+            "",
+            "| offered req/s | delivered req/s | errors | autocomplete p99 ms | held |",
+            "|---|---|---|---|---|",
+            *steps,
+            "",
+            "A step holds when there are no errors, autocomplete p99 is at most 100 ms and at "
+            "least 95 % of the offered rate is delivered. The rate limiter is lifted for the "
+            "test (one client address sends everything).",
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--rates", type=float, nargs="+",
+                        default=[20, 40, 60, 80, 100, 120, 150, 180, 220])  # fmt: skip
+    parser.add_argument("--step-seconds", type=int, default=45)
+    parser.add_argument("--seconds", type=int, default=180, help="length of the final run")
+    parser.add_argument("--workers", type=int, default=0, help="0 = as many as fit in memory")
+    parser.add_argument("--reserve-gb", type=float, default=3.0)
+    parser.add_argument("--user-rate", type=float, default=2.0, help="requests/s per shopper")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--out", type=Path, default=RESULTS / "load_test")
+    args = parser.parse_args()
+    results, frame, memory = bench(args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(_markdown(results))
+    _plot(frame, memory, args.out.with_suffix(".png"))
+    print(_markdown(results))
+
+
+if __name__ == "__main__":
+    main()
