@@ -40,5 +40,9 @@ lint: $(STAMP)
 test: setup browser lint
 	$(BIN)/pytest -m "slow or not slow" -q
 
+# Every benchmark, then eval/REPORT.md (about 2.5 hours on 2 cores).
+eval: setup
+	$(BIN)/addr eval all
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

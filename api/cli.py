@@ -149,6 +149,38 @@ def serve(
     )
 
 
+eval_app = typer.Typer(
+    help="Benchmarks and the evaluation report (source checkout only).", no_args_is_help=True
+)
+app.add_typer(eval_app, name="eval")
+
+
+def _run_report(*arguments: str) -> None:
+    """Run ``python -m eval.report`` in the checkout that holds this package."""
+    import subprocess
+
+    repo = Path(__file__).resolve().parent.parent
+    if not (repo / "eval" / "report.py").is_file():
+        fail(AddressError(f"no eval/ folder beside {repo / 'api'}: `addr eval` needs the source"))
+    sys.exit(subprocess.run([sys.executable, "-m", "eval.report", *arguments], cwd=repo).returncode)
+
+
+@eval_app.command("all")
+def eval_all(
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Run only these stages (repeatable).")
+    ] = None,
+) -> None:
+    """Run every benchmark (about 2.5 hours on 2 cores), then write eval/REPORT.md."""
+    _run_report("all", *(["--only", *only] if only else []))
+
+
+@eval_app.command("report")
+def eval_report() -> None:
+    """Write eval/REPORT.md (and README's measured block) from the results already made."""
+    _run_report("render")
+
+
 def main() -> None:
     """Console-script entry point."""
     # Arguments with invalid UTF-8 arrive as lone surrogates; normalize() drops them.
