@@ -107,9 +107,10 @@ def _markdown(r: dict[str, Any]) -> str:
         f"Date: {r['date']}; machine: {r['machine']['cpus']} cores, {r['machine']['platform']}.",
         "",
         "| set | rows | FAISS | build | embed rows/s | build peak RSS | on disk (vectors) | "
+        "FAISS bytes/address | "
         "serving RSS | search top-1 / top-5 | search p50 / p95 / p99 ms | "
         "autocomplete recall@5 at 50 % | autocomplete p95 ms | WRatio top-1 | speed-up |",
-        "|---" * 14 + "|",
+        "|---" * 15 + "|",
     ]
     for name, s in r["sets"].items():
         lat, base = s["search"]["latency_ms"], s["baseline"]
@@ -118,6 +119,7 @@ def _markdown(r: dict[str, Any]) -> str:
         lines.append(
             f"| [{name}]({s['details']}) | {s['rows']:,} | {s['faiss']['type']} | {build} | "
             f"{s['embed_rows_per_s']} | {peak} | {s['disk_mb']:,} MB ({s['vectors_mb']:,}) | "
+            f"{round(s['vectors_mb'] * 2**20 / s['rows']):,} | "
             f"{s['serving_rss_mb'] / 1024:.1f} GB | {s['search']['top1']:.3f} / "
             f"{s['search']['top5']:.3f} | {lat['p50']} / {lat['p95']} / {lat['p99']} | "
             f"{s['autocomplete']['recall_at_5_50']:.3f} | "

@@ -31,8 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "eval" / "results"
 REPORT = REPO / "eval" / "REPORT.md"
 README = REPO / "README.md"
-README_START = "<!-- measured:start (written by `addr eval report`; edit eval/report.py) -->"
-README_END = "<!-- measured:end -->"
+# README blocks the report rewrites: <!-- report:NAME --> … <!-- /report:NAME -->
+README_BLOCK = "<!-- report:{} -->", "<!-- /report:{} -->"
 
 # name -> (module and arguments, minutes it takes on 2 cores, what it measures)
 STAGES: dict[str, tuple[list[str], int, str]] = {
@@ -304,29 +304,30 @@ def render() -> str:
     ]
     report = "\n".join(lines).rstrip() + "\n"
     REPORT.write_text(report, encoding="utf-8")
-    _update_readme(table, now)
+    source = f"From [eval/REPORT.md](eval/REPORT.md), rendered {now} on 2 cores:"
+    _update_readme({"measured": [source, "", *table], "scale": [source, "", *_scale_table()]})
     return report
 
 
-def _update_readme(table: list[str], when: str) -> None:
+def _scale_table() -> list[str]:
+    """The scale table of index_scale.md (its first table), or a line saying it is missing."""
+    body = _body("index_scale")
+    if body is None:
+        return ["_The scale benchmark has not been run (`addr eval all --only scale`)._"]
+    table = [line for line in body.splitlines() if line.startswith("|")]
+    return [line.replace("](results/", "](eval/results/") for line in table]
+
+
+def _update_readme(blocks: dict[str, list[str]]) -> None:
+    """Replace each ``<!-- report:NAME -->`` block of the README with fresh lines."""
     text = README.read_text(encoding="utf-8")
-    if README_START not in text or README_END not in text:
-        return
-    block = "\n".join(
-        [
-            README_START,
-            "",
-            f"From [eval/REPORT.md](eval/REPORT.md) (rendered {when}; 2 cores; the commands "
-            "and the conditions of each figure are there):",
-            "",
-            *table,
-            "",
-            README_END,
-        ]
-    )
-    head, rest = text.split(README_START, 1)
-    tail = rest.split(README_END, 1)[1]
-    README.write_text(head + block + tail, encoding="utf-8")
+    for name, lines in blocks.items():
+        start, end = (marker.format(name) for marker in README_BLOCK)
+        if start not in text or end not in text:
+            continue
+        head, rest = text.split(start, 1)
+        text = head + "\n".join([start, *lines, end]) + rest.split(end, 1)[1]
+    README.write_text(text, encoding="utf-8")
 
 
 def main() -> None:

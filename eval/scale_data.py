@@ -83,12 +83,14 @@ def synthetic(rows: int, out: Path, seed: int) -> dict[str, int]:
     have = set(zip(base["house_number"], base["road"], base["postcode"], base["city"], strict=True))
     total = len(base)
     while total < rows:
-        draw = base.sample(n=min(rows - total, len(base)) * 2, replace=True, random_state=rng)
-        numbers = []
-        for country, group in draw.groupby("country"):
+        draw = base.sample(
+            n=min(rows - total, len(base)) * 2, replace=True, random_state=rng
+        ).reset_index(drop=True)
+        numbers = draw["house_number"].to_numpy(copy=True)
+        for country, positions in draw.groupby("country").indices.items():
             pool = base.loc[base["country"] == country, "house_number"].to_numpy()
-            numbers.append(pd.Series(rng.choice(pool, size=len(group)), index=group.index))
-        draw = draw.assign(house_number=pd.concat(numbers).loc[draw.index].to_numpy())
+            numbers[positions] = rng.choice(pool, size=len(positions))
+        draw["house_number"] = numbers
         keys = list(
             zip(draw["house_number"], draw["road"], draw["postcode"], draw["city"], strict=True)
         )
