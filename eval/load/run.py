@@ -143,11 +143,11 @@ def judge(frame: pd.DataFrame, rate: float, warmup: float = 5.0) -> dict[str, An
     p99 = kinds.get("autocomplete", {}).get("p99", float("inf"))
     return {
         "offered_per_s": rate,
-        "delivered_per_s": round(delivered, 1),
+        "delivered_per_s": round(float(delivered), 1),
         "requests": len(frame),
         "errors": errors,
         "by_kind": kinds,
-        "held": errors == 0 and p99 <= P99_LIMIT_MS and delivered >= 0.95 * rate,
+        "held": bool(errors == 0 and p99 <= P99_LIMIT_MS and delivered >= 0.95 * rate),
     }
 
 
@@ -252,7 +252,7 @@ def _plot(frame: pd.DataFrame, memory: list[tuple[float, float]], path: Path) ->
     axes[2].plot([t - memory[0][0] for t, _ in memory], [m / 1024 for _, m in memory],
                  color="#222222")  # fmt: skip
     axes[2].set(title="server resident memory (all workers)", xlabel="s", ylabel="GB")
-    axes[2].set_ylim(bottom=0)
+    axes[2].set_ylim(0, max(m for _, m in memory) / 1024 * 1.15)
     for ax in axes[:2]:
         ax.legend(fontsize=8)
     fig.tight_layout()
