@@ -34,6 +34,27 @@ RESULTS = Path(__file__).resolve().parent / "results"
 ADDR = [sys.executable, "-m", "api.cli"]
 # Per set: how to make its reference file, the FAISS kind, and bench_index options.
 SETS: dict[str, dict[str, Any]] = {
+    # The default reference rows, as `make setup` builds them: the build-time target.
+    "default": {
+        "data": ["sample", "--rows", "100000000"],
+        "kind": "hnsw",
+        "bench": ["--queries", "1400", "--baseline-queries", "100"],
+    },
+    # The same 30k default rows embedded by the int8 (default) and the fp32 model.
+    "sample30k-int8": {
+        "data": ["sample", "--rows", "30000"],
+        "file": "sample30k",
+        "kind": "hnsw",
+        "build": ["--quantize"],
+        "bench": ["--queries", "1400", "--baseline-queries", "100"],
+    },
+    "sample30k-fp32": {
+        "data": ["sample", "--rows", "30000"],
+        "file": "sample30k",
+        "kind": "hnsw",
+        "build": ["--no-quantize"],
+        "bench": ["--queries", "1400", "--baseline-queries", "100"],
+    },
     "hamilton": {
         "data": ["hamilton"],
         "kind": "hnsw",
@@ -60,15 +81,16 @@ def _folder_mb(path: Path) -> float:
 def measure(name: str, workdir: Path, reuse: bool) -> dict[str, Any]:
     """Build (or reuse) one set's index and benchmark it."""
     spec = SETS[name]
-    source = workdir / f"{name}.csv"
+    source = workdir / f"{spec.get('file', name)}.csv"
     index_dir = workdir / f"idx-{name}"
     if not source.exists():
         _run([sys.executable, "-m", "eval.scale_data", *spec["data"], "--out", str(source)])
     if not (reuse and (index_dir / "manifest.json").exists()):
         _run(
             [*ADDR, "index", "build", "--input", str(source), "--out", str(index_dir),
-             "--kind", spec["kind"]]
+             "--kind", spec["kind"], *spec.get("build", [])]
         )  # fmt: skip
+    load_after_build = [round(x, 1) for x in os.getloadavg()]
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     stem = f"index_benchmark_{name}"
     _run(
@@ -80,6 +102,8 @@ def measure(name: str, workdir: Path, reuse: bool) -> dict[str, Any]:
     return {
         "rows": manifest["live"],
         "faiss": manifest["faiss"],
+        "quantized_model": manifest["model"]["quantized"],
+        "load_average_after_build": load_after_build,
         "build_seconds": build.get("total_seconds"),
         "embed_rows_per_s": build.get("embed_rows_per_s"),
         "build_peak_rss_mb": build.get("process_peak_rss_mb"),
@@ -106,8 +130,8 @@ def _markdown(r: dict[str, Any]) -> str:
         f"Command: `{r['command']}`  ",
         f"Date: {r['date']}; machine: {r['machine']['cpus']} cores, {r['machine']['platform']}.",
         "",
-        "| set | rows | FAISS | build | embed rows/s | build peak RSS | on disk (vectors) | "
-        "FAISS bytes/address | "
+        "| set | rows | FAISS, embedding model | build | embed rows/s | build peak RSS | "
+        "on disk (vectors) | FAISS bytes/address | "
         "serving RSS | search top-1 / top-5 | search p50 / p95 / p99 ms | "
         "autocomplete recall@5 at 50 % | autocomplete p95 ms | WRatio top-1 | speed-up |",
         "|---" * 15 + "|",
@@ -117,7 +141,8 @@ def _markdown(r: dict[str, Any]) -> str:
         build = f"{s['build_seconds'] / 60:.1f} min" if s["build_seconds"] else "?"
         peak = f"{s['build_peak_rss_mb'] / 1024:.1f} GB" if s["build_peak_rss_mb"] else "n/m"
         lines.append(
-            f"| [{name}]({s['details']}) | {s['rows']:,} | {s['faiss']['type']} | {build} | "
+            f"| [{name}]({s['details']}) | {s['rows']:,} | {s['faiss']['type']}, "
+            f"{'int8' if s.get('quantized_model', True) else 'fp32'} | {build} | "
             f"{s['embed_rows_per_s']} | {peak} | {s['disk_mb']:,} MB ({s['vectors_mb']:,}) | "
             f"{round(s['vectors_mb'] * 2**20 / s['rows']):,} | "
             f"{s['serving_rss_mb'] / 1024:.1f} GB | {s['search']['top1']:.3f} / "
@@ -127,6 +152,14 @@ def _markdown(r: dict[str, Any]) -> str:
             f"(n={base['n']}) | {base['speedup_median']}x |"
         )
     lines += [
+        "",
+        "Load average (1/5/15 min) right after each build, a sign of other jobs on the "
+        "2 cores: "
+        + "; ".join(
+            f"{name} {s.get('load_average_after_build', 'not recorded')}"
+            for name, s in r["sets"].items()
+        )
+        + ".",
         "",
         "- *build*: `addr index build` wall time in its own process (reference file "
         "already written); *build peak RSS*: that process's peak (n/m: reused index "

@@ -5,6 +5,8 @@
   ``7364 HUNLEY RD CINCINNATI OH 45244``) parsed by libpostal into components
   and written as a reference CSV (``7364 Hunley Rd, Cincinnati, OH 45244``).
   Lines libpostal finds no road in are left out and counted.
+* ``sample``: a seeded sample of the default reference rows (to compare build
+  options on the same rows).
 * ``synthetic``: the default reference rows plus new ones made by giving a
   real street (with its city and postcode) a house number taken from another
   real address of the same country, until ``--rows`` distinct addresses.
@@ -104,9 +106,23 @@ def synthetic(rows: int, out: Path, seed: int) -> dict[str, int]:
         total += len(draw)
     every = pd.concat(frames, ignore_index=True)
     every["id"] = [f"syn-{n}" for n in range(1, len(every) + 1)]
-    every = every.rename(columns={"house_number": "number", "road": "street", "state": "region"})
-    every[COLUMNS].to_csv(out, index=False)
+    _write_reference_csv(every, out)
     return {"base_rows": len(base), "rows": len(every)}
+
+
+def _write_reference_csv(frame: pd.DataFrame, out: Path) -> None:
+    renamed = frame.rename(columns={"house_number": "number", "road": "street", "state": "region"})
+    renamed[COLUMNS].to_csv(out, index=False)
+
+
+def sample(rows: int, out: Path, seed: int) -> dict[str, int]:
+    """``rows`` default reference rows (seeded), ids kept."""
+    from address.settings import get_settings
+    from index.reference import read_reference
+
+    base = read_reference(get_settings().reference_table)
+    _write_reference_csv(base.sample(n=min(rows, len(base)), random_state=seed), out)
+    return {"rows": min(rows, len(base))}
 
 
 def main() -> None:
@@ -118,6 +134,10 @@ def main() -> None:
     ham = sub.add_parser("hamilton", help="Hamilton County voter addresses as a reference CSV")
     ham.add_argument("--source", type=Path, default=HAMILTON)
     ham.add_argument("--out", type=Path, required=True)
+    sample = sub.add_parser("sample", help="a seeded sample of the default reference rows")
+    sample.add_argument("--rows", type=int, default=30_000)
+    sample.add_argument("--seed", type=int, default=7)
+    sample.add_argument("--out", type=Path, required=True)
     syn = sub.add_parser("synthetic", help="recombined default reference rows")
     syn.add_argument("--rows", type=int, default=2_000_000)
     syn.add_argument("--seed", type=int, default=7)
@@ -127,6 +147,8 @@ def main() -> None:
         if not args.source.exists():
             sys.exit(f"{args.source} not found (the shared datasets folder is not beside the repo)")
         summary = hamilton(args.source, args.out)
+    elif args.what == "sample":
+        summary = sample(args.rows, args.out, args.seed)
     else:
         summary = synthetic(args.rows, args.out, args.seed)
     print(json.dumps({"out": str(args.out), **summary}))

@@ -39,6 +39,13 @@ def build(
     if_stale: Annotated[
         bool, typer.Option("--if-stale", help="Do nothing when the index is already current.")
     ] = False,
+    quantize: Annotated[
+        bool,
+        typer.Option(
+            help="int8 feed-forward layers in the embedding model (faster build; "
+            "see eval/results/index_scale.md for the accuracy cost)."
+        ),
+    ] = True,
 ) -> None:
     """Embed reference addresses and write a FAISS index (atomically)."""
     import pandas as pd
@@ -50,7 +57,7 @@ def build(
     if kind not in ("hnsw", "ivfpq"):
         raise typer.BadParameter("--kind must be hnsw or ivfpq")
     index_kind: IndexKind = "hnsw" if kind == "hnsw" else "ivfpq"
-    config = IndexConfig(kind=index_kind)
+    config = IndexConfig(kind=index_kind, quantize=quantize)
     target = (out or default_index_dir()).resolve()
     try:
         if inputs:
