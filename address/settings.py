@@ -11,7 +11,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -75,6 +75,17 @@ class Settings(BaseSettings):
         description="Origins allowed to call the API from a browser, as JSON ('[\"https://shop.example\"]').",
     )
     log_level: str = Field(default="INFO", description="Log level of the service.")
+    log_hash_key: SecretStr | None = Field(
+        default=None,
+        description="Secret that keys the address hash in logs (HMAC-SHA256), so the hash of "
+        "a known address cannot be looked up. Unset: a random key per process, i.e. hashes "
+        "only match within one worker's lifetime; set it to correlate across workers.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses of reverse proxies whose X-Forwarded-For the service believes, "
+        "as JSON ('[\"10.0.0.2\"]'). Empty: the client is the TCP peer, whatever the headers say.",
+    )
 
     @property
     def libpostal_dir(self) -> Path:

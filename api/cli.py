@@ -126,7 +126,7 @@ def serve(
     import uvicorn
 
     from address.settings import get_settings
-    from api.logs import configure_logging
+    from api.logs import configure_logging, logging_config
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -144,7 +144,15 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
+        # Each worker process applies this too (JSON lines, no access log).
+        log_config=logging_config(settings.log_level),
+        access_log=False,
+        # X-Forwarded-For only from the configured proxies, never from anyone.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+        # A worker loads ~2 GB of models for ~40 s; on busy cores its answer to the
+        # supervisor's ping can take longer than uvicorn's default 5 s.
+        timeout_worker_healthcheck=60,
         timeout_graceful_shutdown=10,
     )
 
