@@ -5,7 +5,10 @@ Sets:
     never seen in training), regenerated from the adapter's saved data config.
   * ``uk``, ``de``, ``fr``: real addresses from countries absent from training
     (``../shared/datasets``) as positives, broken by the same negative generators;
-    skipped when that folder is absent. ``other`` pools the three.
+    skipped when that folder is absent. ``other`` pools the three. Positives must be
+    complete (number, street, postcode and town: all three countries require a
+    postcode): French geocoder queries without a postcode or town are not used, and
+    German postcodes that lost their leading zero in the file are padded back.
 
 Methods:
   * ``lora``: the shipped classifier (merged LoRA, bfloat16 weights), ``lora_fp32``
@@ -58,6 +61,10 @@ HOUSE_NUMBER_START = re.compile(r"(?:^|,\s*)\d+[A-Za-z]?(?:-\d+)?\b")
 PLAIN_HOUSE_NUMBER = re.compile(r"\d+[a-z]?(?:[-/]\d+[a-z]?)?", re.IGNORECASE)
 # A number standing alone inside a road name: "score comm bld 100 oliver road".
 NUMBER_WORD = re.compile(r"\b\d+\b")
+# A French query ending in a postcode ("11 Rue du Fort 11800"), or with a postcode and then
+# a town ("36 GRANDE RUE 59550 MAROILLES").
+FR_POSTCODE_END = re.compile(r"\s\d{5}$")
+FR_POSTCODE_TOWN = re.compile(r"\s\d{5}\s+[^\W\d_]")
 
 ZERO_SHOT_WORDS: dict[str, str] = {
     "valid": "valid",
@@ -129,19 +136,46 @@ def _uk(folder: Path, limit: int, rng: random.Random) -> list[tuple[str, Address
 
 
 def _de(folder: Path, limit: int, rng: random.Random) -> list[tuple[str, AddressParts]]:
+    """OpenStreetMap community centres: "Waldstraße 1, 68642 Bürstadt".
+
+    The file's postcodes went through a number type upstream: 430 of 7,854 lost their
+    leading zero ("Windscheidstraße 51, 4277 Leipzig" for 04277), which no German
+    address has; they are padded back to five digits in the text and the parts. House
+    numbers must be plain (as libpostal's are for the UK and France): "118,120,122" and
+    "10a (LAB)" are left out.
+    """
     out = []
     with (folder / "de_osm_community_centres.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            values = [row.get(k, "").strip() for k in ("addr.street", "addr.housenumber")]
+            street, number = (row.get(k, "").strip() for k in ("addr.street", "addr.housenumber"))
             postcode, city = row.get("addr.postcode", "").strip(), row.get("addr.city", "").strip()
-            if all(values) and postcode and city and row.get("address"):
-                parts = AddressParts("DE", values[1], values[0], None, postcode, city)
-                out.append((row["address"].strip(), parts))
+            text = (row.get("address") or "").strip()
+            if not (street and number and postcode and city and text):
+                continue
+            if not PLAIN_HOUSE_NUMBER.fullmatch(number) or not postcode.isdigit():
+                continue
+            if len(postcode) < 5:
+                padded = postcode.zfill(5)
+                text = text.replace(f", {postcode} ", f", {padded} ")
+                postcode = padded
+            if f", {postcode} " not in text:
+                continue
+            out.append((text, AddressParts("DE", number, street, None, postcode, city)))
     rng.shuffle(out)
     return out[:limit]
 
 
 def _fr(folder: Path, limit: int, rng: random.Random) -> list[tuple[str, AddressParts]]:
+    """Complete French addresses from geocoder-tester's queries.
+
+    Most queries are not complete addresses: each address is queried as "11 Rue du Fort
+    Barbaira" (no postcode, which France requires), "11 Rue du Fort" (no town either)
+    and "11 Rue du Fort 11800" (no town), with what is missing in the ``expected_*``
+    columns. Positives are the queries that already hold number, street, postcode and
+    town ("36 GRANDE RUE 59550 MAROILLES", the postal-relay rows) and the postcode
+    queries completed with their expected town in French order ("11 Rue du Fort 11800
+    Barbaira"); libpostal must still find a plain number and a road.
+    """
     rows = []
     with (folder / "fr_nl_pl_geocoder_tester_queries.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
@@ -149,18 +183,21 @@ def _fr(folder: Path, limit: int, rng: random.Random) -> list[tuple[str, Address
                 rows.append(row)
     rng.shuffle(rows)
     out = []
+    seen: set[str] = set()
     for row in rows:
-        parts = _from_parsed(row["query"], "fr")
-        if parts is None or not parts.city:
+        query = " ".join(row["query"].split())
+        city = row.get("expected_city", "").strip()
+        if FR_POSTCODE_END.search(query) and city:
+            text = f"{query} {city}"  # "11 Rue du Fort 11800" + "Barbaira"
+        elif FR_POSTCODE_TOWN.search(query):
+            text = query  # "36 GRANDE RUE 59550 MAROILLES"
+        else:
+            continue  # no postcode, or no town
+        parts = _from_parsed(text, "fr")
+        if parts is None or not parts.city or not parts.postcode or text.casefold() in seen:
             continue
-        expected = row.get("expected_postcode", "").split(".")[0]
-        postcode = parts.postcode or (expected.zfill(5) if expected else None)
-        out.append(
-            (
-                row["query"].strip(),
-                AddressParts("FR", parts.house_number, parts.road, None, postcode, parts.city),
-            )
-        )
+        seen.add(text.casefold())
+        out.append((text, parts))
         if len(out) >= limit:
             break
     return out
@@ -169,10 +206,18 @@ def _fr(folder: Path, limit: int, rng: random.Random) -> list[tuple[str, Address
 def other_country_set(
     name: str, real: Sequence[tuple[str, AddressParts]], n: int, seed: int, valid_fraction: float
 ) -> list[Example]:
-    """Real texts as ``valid`` plus negatives made from their parts, ``n`` in all."""
+    """Real texts as ``valid`` plus negatives made from their parts, ``n`` in all.
+
+    Positives are normalized as the service normalizes every input (the generated
+    negatives already are): "2 Low Street , Leeds" -> "2 Low Street, Leeds".
+    """
+    from address.normalize import normalize
+
     rng = random.Random(f"{seed}:{name}")
     n_valid = min(round(n * valid_fraction), len(real))
-    positives = [Example(text, VALID, parts.country, name) for text, parts in real[:n_valid]]
+    positives = [
+        Example(normalize(text), VALID, parts.country, name) for text, parts in real[:n_valid]
+    ]
     parts = [p for _, p in real]
     negatives = make_examples(
         parts, n - n_valid, rng, valid_fraction=0.0, donors=donors_from(parts)
