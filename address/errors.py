@@ -30,6 +30,9 @@ __all__ = [
 ]
 
 SETUP_HINT = "run `make setup` (or `addr data fetch`) to download and assemble it"
+# Files at their right sizes that libpostal still cannot load: a plain fetch would take
+# the folder for ready, so the fix must force it.
+REFETCH_HINT = "run `addr data fetch --force` to download and assemble it again"
 
 
 class AddressError(Exception):

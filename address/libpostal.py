@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 
-from address.errors import SETUP_HINT, DataNotReadyError
+from address.errors import REFETCH_HINT, DataNotReadyError
 from address.libpostal_data import check_data_dir
 from address.model import COMPONENT_LABELS, ParsedAddress
 from address.normalize import normalize
@@ -125,7 +125,8 @@ class _Libpostal:
             setup.restype = ctypes.c_bool
             if not setup(str(data_dir).encode()):
                 raise DataNotReadyError(
-                    f"libpostal could not load {data_dir} ({name}); {SETUP_HINT}"
+                    f"libpostal could not load {data_dir} ({name}): a data file is "
+                    f"unreadable or corrupt although its size is right; {REFETCH_HINT}"
                 )
 
         lib.libpostal_get_default_options.restype = _NormalizeOptions
