@@ -13,7 +13,7 @@ Modules: :mod:`~api.bulk.io` (readers, writers, errors), :mod:`~api.bulk.worker`
 
 from __future__ import annotations
 
-from api.bulk.io import CleanInputError, CleanJobError, ResumeError
+from api.bulk.io import CleanInputError, CleanJobError, CleanOutputError, ResumeError
 from api.bulk.job import CleanConfig, CleanSummary, run_clean
 from api.bulk.worker import InputProblem
 
@@ -21,6 +21,7 @@ __all__ = [
     "CleanConfig",
     "CleanInputError",
     "CleanJobError",
+    "CleanOutputError",
     "CleanSummary",
     "InputProblem",
     "ResumeError",

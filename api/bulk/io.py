@@ -10,6 +10,7 @@ reports as ``bad_encoding``. Errors::
     AddressError
     └── CleanJobError                      the bulk job cannot go on
         ├── CleanInputError (ValueError)   unreadable input, unknown format, missing column
+        ├── CleanOutputError (OSError)     output, chunk or checkpoint not writable (disk full)
         └── ResumeError (ValueError)       left-over or mismatched checkpoint state
 """
 
@@ -19,6 +20,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +37,7 @@ __all__ = [
     "SUGGESTION_COLUMNS",
     "CleanInputError",
     "CleanJobError",
+    "CleanOutputError",
     "FileFormat",
     "InputChunk",
     "ResumeError",
@@ -45,6 +48,7 @@ __all__ = [
     "publish",
     "read_chunks",
     "write_parquet_atomically",
+    "writing",
 ]
 
 FileFormat = Literal["csv", "parquet", "jsonl"]
@@ -78,6 +82,11 @@ class CleanJobError(AddressError):
 
 class CleanInputError(CleanJobError, ValueError):
     """The input or output file cannot be used: unknown format, unreadable, missing column."""
+
+
+class CleanOutputError(CleanJobError, OSError):
+    """A chunk file, the checkpoint, the output or its summary cannot be written (disk
+    full, read-only folder). Chunks already checkpointed are kept for ``--resume``."""
 
 
 class ResumeError(CleanJobError, ValueError):
@@ -273,17 +282,39 @@ def publish(temporary: Path, path: Path) -> None:
     os.replace(temporary, path)
 
 
-def write_parquet_atomically(table: pa.Table, path: Path) -> None:
-    """Write ``table`` to ``path`` through a temporary file and an atomic rename."""
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    temporary = Path(name)
+@contextmanager
+def writing(temporary: Path, path: Path) -> Iterator[None]:
+    """Around writing ``temporary`` and publishing it as ``path``: on any failure the
+    temporary file is removed, and an ``OSError`` becomes :class:`CleanOutputError`.
+
+    Example: a full disk while writing ``clean.parquet`` raises ``CleanOutputError("cannot
+    write clean.parquet: [Errno 28] No space left on device; ...")``.
+    """
     try:
-        pq.write_table(table, temporary)
-        publish(temporary, path)
+        yield
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise CleanOutputError(
+            f"cannot write {path}: {exc}; make room (or make the folder writable) and run "
+            "again with --resume: chunks already written are kept"
+        ) from exc
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def write_parquet_atomically(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` through a temporary file and an atomic rename.
+
+    Raises:
+        CleanOutputError: the file cannot be written (disk full); nothing is left behind.
+    """
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    temporary = Path(name)
+    with writing(temporary, path):
+        pq.write_table(table, temporary)
+        publish(temporary, path)
 
 
 def _json_default(value: object) -> str:
@@ -295,13 +326,17 @@ def assemble(parts: Sequence[Path], out: Path, schema: pa.Schema) -> Path:
 
     Only one chunk is in memory at a time. CSV gets a header row; JSONL one
     object per line with non-ASCII kept ("Reykjavík").
+
+    Raises:
+        CleanOutputError: the output cannot be written (disk full); an older ``out`` is
+            left as it was and no temporary file remains.
     """
     fmt = file_format(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(handle)
     temporary = Path(name)
-    try:
+    with writing(temporary, out):
         if fmt == "parquet":
             with pq.ParquetWriter(temporary, schema) as parquet:
                 for part in parts:
@@ -319,7 +354,4 @@ def assemble(parts: Sequence[Path], out: Path, schema: pa.Schema) -> Path:
                         jsonl.write(json.dumps(row, ensure_ascii=False, default=_json_default))
                         jsonl.write("\n")
         publish(temporary, out)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
     return out

@@ -53,6 +53,7 @@ from api.bulk.io import (
     publish,
     read_chunks,
     write_parquet_atomically,
+    writing,
 )
 from api.bulk.worker import ChunkResult, ChunkTask, InputProblem, ResourceSpec, StageStats
 
@@ -192,9 +193,10 @@ def summary_paths(output: Path) -> tuple[Path, Path]:
 
 def _write_json_atomically(payload: Mapping[str, Any], path: Path) -> None:
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(payload, out, ensure_ascii=False, indent=1)
-    publish(Path(name), path)
+    with writing(Path(name), path):
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(payload, out, ensure_ascii=False, indent=1)
+        publish(Path(name), path)
 
 
 def _whole(part: Path, rows: int) -> bool:
@@ -430,9 +432,12 @@ def _chart(summary: CleanSummary, path: Path) -> None:
     figure.tight_layout()
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
     os.close(handle)
-    figure.savefig(name, dpi=100)
-    plt.close(figure)
-    publish(Path(name), path)
+    try:
+        with writing(Path(name), path):
+            figure.savefig(name, dpi=100)
+            publish(Path(name), path)
+    finally:
+        plt.close(figure)
 
 
 # ------------------------------------------------------------------ the job
@@ -462,6 +467,8 @@ def run_clean(config: CleanConfig, *, engine: Engine | None = None) -> CleanSumm
     Raises:
         CleanInputError: unreadable input, missing column, output column clash.
         ResumeError: left-over checkpoint without ``resume``, or of another job.
+        CleanOutputError: a chunk, the checkpoint or the output cannot be written (disk
+            full); whole chunks are kept, and ``resume=True`` continues from them.
         UnknownCountryError: ``country`` is not a code with address rules.
         DataNotReadyError, IndexNotReadyError: a worker cannot load its resources.
     """
