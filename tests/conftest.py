@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pytest
 
-from address.settings import get_settings
+from address.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
     from finetune.classifier import Classifier
     from index.search import AddressIndex
 
@@ -76,3 +78,17 @@ def classifier() -> Classifier:
     from finetune.classifier import Classifier
 
     return Classifier.load()
+
+
+@pytest.fixture(scope="session")
+def client(built_index: Path, libpostal: None) -> Iterator[TestClient]:
+    """The real app over the small index, loaded once and without a rate limit (the
+    property tests send hundreds of requests)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    config = Settings(index_path=built_index, rate_limit_per_second=1e6, rate_limit_burst=10**6)
+    app = create_app(load_in_background=False, settings=config)
+    with TestClient(app) as test_client:
+        yield test_client

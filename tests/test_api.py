@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -19,15 +18,6 @@ from api.app import create_app
 from api.schemas import ReasonCode
 
 pytestmark = pytest.mark.usefixtures("libpostal")
-
-
-@pytest.fixture(scope="module")
-def client(built_index: Path) -> Iterator[TestClient]:
-    # No rate limit here: the property test sends hundreds of requests.
-    config = Settings(index_path=built_index, rate_limit_per_second=1e6, rate_limit_burst=10**6)
-    app = create_app(load_in_background=False, settings=config)
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def _not_ready_client(**overrides: object) -> TestClient:
