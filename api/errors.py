@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette import status
+from starlette.exceptions import HTTPException
 
 from address.errors import AddressError, InvalidAddressInputError, UnknownCountryError
 from api.schemas import ErrorOut
@@ -69,7 +72,8 @@ def _field_of(error: AddressError) -> str | None:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map typed errors and request-validation errors to JSON ``ErrorOut`` bodies."""
+    """Map typed errors, request-validation errors and Starlette's HTTP errors to JSON
+    ``ErrorOut`` bodies."""
 
     @app.exception_handler(AddressError)
     async def address_error(request: Request, error: AddressError) -> JSONResponse:
@@ -84,5 +88,15 @@ def install_error_handlers(app: FastAPI) -> None:
         location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
         field = ".".join(location) or "body"
         message = str(first.get("msg", "invalid request"))
+        if first.get("type") == "json_invalid":  # its location is a character offset
+            field, offset = "body", location[0] if location else "?"
+            message = f"{message} at character {offset}: {first.get('ctx', {}).get('error')}"
         body = ErrorOut(error=f"{field}: {message}", type="RequestValidationError", field=field)
         return JSONResponse(body.model_dump(), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        """Starlette's own answers (unparseable body, unknown route, wrong method), typed."""
+        kind = HTTPStatus(error.status_code).phrase.title().replace(" ", "").replace("-", "")
+        body = ErrorOut(error=str(error.detail), type=kind, field=None)
+        return JSONResponse(body.model_dump(), status_code=error.status_code, headers=error.headers)
