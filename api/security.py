@@ -80,22 +80,27 @@ class BodySizeLimit:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
                 await self._reject(send)
                 return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        # Read the whole body (at most max_bytes) before the app sees it: an error
+        # raised while the app reads would reach FastAPI's body parser, which turns
+        # every exception into a 400.
+        body = bytearray()
+        more_body = True
+        while more_body:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                await self._reject(send)
+                return
+            more_body = message.get("more_body", False)
+        replayed = False
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await self._reject(send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
 
-
-class _BodyTooLarge(Exception):
-    """A streamed body went over the limit."""
+        await self.app(scope, replay, send)
