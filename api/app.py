@@ -74,7 +74,9 @@ def _caller(
     settings: Settings = request.app.state.settings
     if settings.api_keys and api_key not in settings.api_keys:
         raise UnauthorizedError("a valid X-API-Key header is required")
-    caller = api_key or (request.client.host if request.client else "anonymous")
+    host = request.client.host if request.client else "anonymous"
+    # Without configured keys any header value would pass: budget by address, not by it.
+    caller = api_key if settings.api_keys and api_key else host
     limiter: RateLimiter = request.app.state.rate_limiter
     if (wait := limiter.acquire(caller)) > 0:
         raise RateLimitedError(limiter.retry_after_header(wait))
