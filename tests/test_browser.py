@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
+from address.standardize import format_address_line
 from api.server_process import ServerProcess
+from index.reference import COMPONENT_COLUMNS, REFERENCE_COLUMNS
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +45,79 @@ def browser() -> Iterator[object]:
         instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         yield instance
         instance.close()
+
+
+SCRIPT = "<script>window.__xss=1</script>"
+IMG = '<img src=x onerror="window.__xss=2">'
+
+
+@pytest.fixture(scope="module")
+def markup_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real index over four rows, two of them carrying markup in the unit."""
+    from index.config import IndexConfig
+    from index.store import build_index
+
+    street = {"road": "Xss Lane", "city": "Anamosa", "state": "IA", "postcode": "52205"}
+    components = [
+        {**street, "house_number": "10", "unit": SCRIPT},
+        {**street, "house_number": "12", "unit": IMG},
+        {**street, "house_number": "14"},
+        {**street, "house_number": "4570", "road": "Frozen Hill Rd"},
+    ]
+    rows = [
+        {
+            "id": f"markup-{i}",
+            "address": format_address_line(c, "US"),
+            "country": "US",
+            **{name: c.get(name) for name in COMPONENT_COLUMNS},
+            "source": "test",
+        }
+        for i, c in enumerate(components)
+    ]
+    frame = pd.DataFrame(rows, columns=list(REFERENCE_COLUMNS)).astype("string")
+    out = tmp_path_factory.mktemp("markup-index") / "index"
+    return build_index(frame, out, IndexConfig(show_progress=False))
+
+
+def _nothing_ran(page: Any) -> None:
+    page.wait_for_load_state("networkidle")  # an injected <img src=x> would load and fail
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.locator("main img, main script").count() == 0
+
+
+def test_markup_in_addresses_is_shown_as_text(markup_index: Path, browser: object) -> None:
+    """Suggestions, the standardized line and the alternatives show markup literally;
+    nothing in it runs."""
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    env = {"ADDR_INDEX_PATH": str(markup_index), "ADDR_LOG_LEVEL": "WARNING"}
+    with ServerProcess(env, ready_timeout=180) as server:
+        page = browser.new_page()
+        page.goto(server.url)
+        address = page.get_by_label("Address", exact=True)
+        address.press_sequentially("Xss Lane", delay=40)
+        options = page.get_by_role("option")
+        expect(options.filter(has_text=SCRIPT)).to_have_count(1, timeout=10_000)
+        expect(options.filter(has_text=IMG)).to_have_count(1)
+
+        for _ in range(options.count()):  # pick the <script> one with the keyboard
+            address.press("ArrowDown")
+            if options.filter(has_text=SCRIPT).get_attribute("aria-selected") == "true":
+                break
+        address.press("Enter")
+        expect(page.get_by_label("Apt / unit")).to_have_value(SCRIPT)
+        page.get_by_role("button", name="Verify address").click()
+        expect(page.locator("#standardized")).to_contain_text(SCRIPT, timeout=15_000)
+        _nothing_ran(page)
+
+        page.goto(server.url)
+        page.get_by_label("Address", exact=True).fill("Xss Lne, Anamosa")
+        page.get_by_role("button", name="Verify address").click()
+        alternatives = page.locator("#alternatives button")
+        expect(alternatives.filter(has_text=IMG)).to_have_count(1, timeout=15_000)
+        _nothing_ran(page)
+        page.close()
 
 
 def test_pick_a_suggestion_and_verify(
