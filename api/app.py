@@ -7,6 +7,7 @@ Handlers only translate requests into library calls (``address.verify``,
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -53,6 +54,7 @@ __all__ = ["create_app"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 logger = logging.getLogger("api")
+access = logging.getLogger("api.access")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing or unknown X-API-Key."},
@@ -72,15 +74,27 @@ def _caller(
 ) -> str:
     """Authenticate (when keys are configured) and charge the caller's rate budget."""
     settings: Settings = request.app.state.settings
-    if settings.api_keys and api_key not in settings.api_keys:
-        raise UnauthorizedError("a valid X-API-Key header is required")
+    limiter: RateLimiter = request.app.state.rate_limiter
     host = request.client.host if request.client else "anonymous"
+    if settings.api_keys and not _known_key(api_key, settings.api_keys):
+        # Wrong guesses cost the guessing address budget too: no free brute force.
+        if (wait := limiter.acquire(f"unauthenticated:{host}")) > 0:
+            raise RateLimitedError(limiter.retry_after_header(wait))
+        raise UnauthorizedError("a valid X-API-Key header is required")
     # Without configured keys any header value would pass: budget by address, not by it.
     caller = api_key if settings.api_keys and api_key else host
-    limiter: RateLimiter = request.app.state.rate_limiter
     if (wait := limiter.acquire(caller)) > 0:
         raise RateLimitedError(limiter.retry_after_header(wait))
     return caller
+
+
+def _known_key(given: str | None, keys: Sequence[str]) -> bool:
+    """Constant-time comparison against every configured key (no timing oracle)."""
+    if given is None:
+        return False
+    offered = given.encode("utf-8", "replace")
+    matches = [hmac.compare_digest(offered, key.encode("utf-8")) for key in keys]
+    return any(matches)
 
 
 def _ready(
@@ -115,10 +129,20 @@ def _install_timing(app: FastAPI, metrics: Metrics) -> None:
     async def time_requests(request: Request, call_next: Any) -> Response:
         started = time.perf_counter()
         response: Response = await call_next(request)
+        seconds = time.perf_counter() - started
         route = request.scope.get("route")
         name = getattr(route, "path", "unmatched")
-        metrics.latency.labels(name, str(response.status_code)).observe(
-            time.perf_counter() - started
+        metrics.latency.labels(name, str(response.status_code)).observe(seconds)
+        # The access log: the route template, never the path or query as sent
+        # (they carry the address typed into autocomplete, or a key in the URL).
+        access.info(
+            "request",
+            extra={
+                "method": request.method,
+                "route": name,
+                "status": response.status_code,
+                "ms": round(seconds * 1000, 1),
+            },
         )
         return response
 
@@ -134,6 +158,9 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
     """
     config = settings or get_settings()
     metrics = Metrics()
+    # Library warnings (deprecations while loading models) become log records, so
+    # the service's output stays one JSON object a line.
+    logging.captureWarnings(True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

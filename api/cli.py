@@ -123,6 +123,9 @@ def serve(
     """Run the HTTP service (API, docs at /docs, checkout page at /)."""
     import os
 
+    # No progress bars in a service's log (model loading draws some); tqdm reads
+    # this when first imported, here or in each worker process.
+    os.environ.setdefault("TQDM_DISABLE", "1")
     import uvicorn
 
     from address.settings import get_settings

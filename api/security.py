@@ -38,9 +38,27 @@ class RateLimiter:
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
 
+    # Callers remembered before idle ones are forgotten (memory stays bounded
+    # whatever the number of client addresses).
+    max_callers = 10_000
+
+    def _forget_full_buckets(self, now: float) -> None:
+        """Drop callers whose bucket has refilled: forgetting them changes nothing."""
+        refill = self.burst / self.rate
+        idle = [c for c, b in self._buckets.items() if now - b.updated >= refill]
+        for caller in idle:
+            del self._buckets[caller]
+        if len(self._buckets) >= self.max_callers:  # all busy: drop the longest idle
+            for caller, _ in sorted(self._buckets.items(), key=lambda cb: cb[1].updated)[
+                : len(self._buckets) // 2
+            ]:
+                del self._buckets[caller]
+
     def acquire(self, caller: str) -> float:
         now = self._clock()
         with self._lock:
+            if len(self._buckets) >= self.max_callers:
+                self._forget_full_buckets(now)
             bucket = self._buckets.setdefault(caller, _Bucket(float(self.burst), now))
             bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
             bucket.updated = now

@@ -94,19 +94,25 @@ class ServerProcess:
         return self.log.read_text(errors="replace")[-chars:]
 
     def _wait_ready(self) -> float:
+        """Seconds until ``/readyz`` answers 200 on enough fresh connections in a row
+        that every worker has (the kernel hands each connection to any worker)."""
         assert self.process is not None
         start = time.perf_counter()
+        needed = 1 if self.workers == 1 else 8 * self.workers
+        in_a_row = 0
         while time.perf_counter() - start < self.ready_timeout:
             if self.process.poll() is not None:
                 raise RuntimeError(
                     f"server exited with {self.process.returncode}:\n{self.log_tail()}"
                 )
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return time.perf_counter() - start
+                ready = httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
             except httpx.TransportError:
-                pass
-            time.sleep(0.5)
+                ready = False
+            in_a_row = in_a_row + 1 if ready else 0
+            if in_a_row >= needed:
+                return time.perf_counter() - start
+            time.sleep(0.05 if ready else 0.5)
         raise TimeoutError(f"/readyz not 200 after {self.ready_timeout} s:\n{self.log_tail()}")
 
     def stop(self) -> None:

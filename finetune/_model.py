@@ -7,6 +7,7 @@ Nothing here runs at import time; torch and transformers are imported inside fun
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,6 +54,12 @@ def _offline() -> None:
     # Models load from installed packages only; never reach for a hub.
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    # transformers' messages go through the application's logging (JSON lines in
+    # the service), not through a console handler of its own.
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_default_handler()
+    transformers_logging.enable_propagation()
 
 
 def device() -> str:
@@ -89,9 +96,17 @@ def load_sequence_classifier(
     from transformers import LlamaForSequenceClassification
 
     tokenizer = load_tokenizer()
-    model = LlamaForSequenceClassification.from_pretrained(
-        base_folder(), gguf_file=GGUF_FILE, num_labels=num_labels, dtype=torch.float32
-    )
+    from transformers.utils import logging as transformers_logging
+
+    # Its load report lists the new head's weights as missing: expected, not news.
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity(logging.ERROR)
+    try:
+        model = LlamaForSequenceClassification.from_pretrained(
+            base_folder(), gguf_file=GGUF_FILE, num_labels=num_labels, dtype=torch.float32
+        )
+    finally:
+        transformers_logging.set_verbosity(verbosity)
     if num_layers is not None and num_layers < len(model.model.layers):
         model.model.layers = model.model.layers[:num_layers]
         model.config.num_hidden_layers = num_layers
