@@ -1,8 +1,10 @@
 """Prefix autocomplete over sorted match keys, in both street orders.
 
-Each row is listed under two keys, number first (``"4570 frozen hl rd anamosa
-ia 52205"``) and street first (``"frozen hl rd 4570 52205 anamosa ia"``), in a
-sorted array per country; a prefix is two binary searches. No model and no
+Each row is listed under three keys, number first (``"4570 frozen hl rd anamosa
+ia 52205"``), street first (``"frozen hl rd 4570 52205 anamosa ia"``) and number
+first with the postcode before the town, as French and German addresses are
+written (``"34 ave de l opera 75002 paris"``), in a sorted array per country; a
+prefix is two binary searches. No model and no
 libpostal runs per keystroke.
 
 Typed text is folded like the keys (:mod:`index.keys`); finished words are
@@ -13,7 +15,7 @@ prefix that still matches shows where the slip is, and single-character edits
 (deletion, substitution, insertion, transposition) at that point and just
 before it are looked up too.
 
-Memory: two keys per address, ~2 x 90 B of Python strings (~45 MB for 234k).
+Memory: up to three keys per address, ~90 B of Python string each (~65 MB for 234k).
 """
 
 from __future__ import annotations
@@ -55,26 +57,25 @@ class PrefixIndex:
     """Sorted-array prefix look-up, one array per country.
 
     Example:
-        >>> ix = PrefixIndex(["4570 frozen hl rd anamosa"], ["frozen hl rd 4570 anamosa"], ["US"])
+        >>> ix = PrefixIndex(
+        ...     [["4570 frozen hl rd anamosa"], ["frozen hl rd 4570 anamosa"]], ["US"]
+        ... )
         >>> ix.lookup("4570 froz", k=5, alive=None)
         [0]
+
+    Args:
+        key_orders: per component order, one key per row (e.g. number first,
+            street first, number first with the postcode before the town); a row
+            is listed under each of its distinct keys.
+        countries: the country of each row.
     """
 
-    def __init__(
-        self,
-        number_first: Sequence[str],
-        street_first: Sequence[str],
-        countries: Sequence[str],
-    ) -> None:
+    def __init__(self, key_orders: Sequence[Sequence[str]], countries: Sequence[str]) -> None:
         by_country: dict[str, tuple[list[str], list[int]]] = {}
-        for row, (a, b, country) in enumerate(
-            zip(number_first, street_first, countries, strict=True)
-        ):
+        for row, country in enumerate(countries):
             keys, rows = by_country.setdefault(country, ([], []))
-            keys.append(a)
-            rows.append(row)
-            if b != a:
-                keys.append(b)
+            for key in dict.fromkeys(order[row] for order in key_orders):
+                keys.append(key)
                 rows.append(row)
         self._arrays = {
             country: _Sorted(keys, np.asarray(rows, dtype=np.int64))

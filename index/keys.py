@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
@@ -28,6 +29,7 @@ __all__ = [
     "canonical_word",
     "completions_of",
     "fold",
+    "join_keys",
 ]
 
 # Letters that Unicode does not decompose into ASCII + accent ("ð", "þ", "æ", ...).
@@ -82,6 +84,14 @@ def address_key(text: str) -> str:
         '730 33rd ave sw cedar rapids ia 52404'
     """
     return " ".join(canonical_tokens(text))
+
+
+def join_keys(*columns: Iterable[object]) -> list[str]:
+    """Row-wise join of key columns, skipping nulls and blanks:
+    ``join_keys(["730"], ["33rd ave sw"], [None])`` -> ``["730 33rd ave sw"]``."""
+    return [
+        " ".join(p for p in row if isinstance(p, str) and p) for row in zip(*columns, strict=True)
+    ]
 
 
 def completions_of(partial: str) -> set[str]:

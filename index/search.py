@@ -33,6 +33,7 @@ from address.normalize import normalize
 from index.autocomplete import PrefixIndex
 from index.config import IndexConfig
 from index.embed import Embedder
+from index.keys import join_keys
 from index.lexical import LexicalIndex
 from index.reference import COMPONENT_COLUMNS
 from index.rerank import QueryParts, RowParts, agreement, query_parts, tie_break
@@ -117,8 +118,12 @@ class AddressIndex:
         ]
         self._live_row = {id_: i for i, id_ in enumerate(self._ids) if not self._deleted[i]}
         self._lexical = LexicalIndex(rows["key"].tolist())
+        postcode_first = join_keys(
+            *(rows[c] for c in ("hn_key", "road_key", "unit_key", "postcode_key", "city_key"))
+        )
         self._prefix = PrefixIndex(
-            rows["number_first"].tolist(), rows["street_first"].tolist(), self._countries.tolist()
+            [rows["number_first"].tolist(), rows["street_first"].tolist(), postcode_first],
+            self._countries.tolist(),
         )
         self._masks: dict[str | None, NDArray[np.bool_]] = {}
 

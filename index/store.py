@@ -50,7 +50,7 @@ from index._files import (
 )
 from index.config import IndexConfig
 from index.embed import MODEL_NAME, Embedder, model_fingerprint
-from index.keys import address_key
+from index.keys import address_key, join_keys
 from index.reference import REFERENCE_COLUMNS, read_reference
 from index.search import AddressIndex
 
@@ -96,12 +96,6 @@ def _keys_of(series: pd.Series[Any]) -> pd.Series[Any]:
     return values.map(mapping).astype("string")
 
 
-def _join(*parts: pd.Series[Any]) -> list[str]:
-    return [
-        " ".join(p for p in row if isinstance(p, str) and p) for row in zip(*parts, strict=True)
-    ]
-
-
 def with_keys(frame: pd.DataFrame) -> pd.DataFrame:
     """Reference rows plus their match keys and a ``deleted`` flag (all ``False``).
 
@@ -119,8 +113,8 @@ def with_keys(frame: pd.DataFrame) -> pd.DataFrame:
     hn, road, unit, pc, city = (
         rows[c] for c in ("hn_key", "road_key", "unit_key", "postcode_key", "city_key")
     )
-    rows["number_first"] = _join(hn, road, unit, city, state, pc)
-    rows["street_first"] = _join(road, hn, unit, pc, city, state)
+    rows["number_first"] = join_keys(hn, road, unit, city, state, pc)
+    rows["street_first"] = join_keys(road, hn, unit, pc, city, state)
     rows["key"] = rows["key"].fillna("")
     rows["deleted"] = False
     return rows

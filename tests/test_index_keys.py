@@ -65,13 +65,21 @@ def prefix_index() -> PrefixIndex:
         "4570 frozen hl rd anamosa ia 52205",
         "12 baker st springfield",
         "2 thorunnartun 105 reykjavik",
+        "34 ave de l opera paris 75002",
     ]
     street_first = [
         "frozen hl rd 4570 52205 anamosa ia",
         "baker st 12 springfield",
         "thorunnartun 2 105 reykjavik",
+        "ave de l opera 34 75002 paris",
     ]
-    return PrefixIndex(number_first, street_first, ["US", "US", "IS"])
+    postcode_first = [
+        "4570 frozen hl rd 52205 anamosa",
+        "12 baker st springfield",
+        "2 thorunnartun 105 reykjavik",
+        "34 ave de l opera 75002 paris",
+    ]
+    return PrefixIndex([number_first, street_first, postcode_first], ["US", "US", "IS", "FR"])
 
 
 @pytest.mark.parametrize("typed", ["", "a", "12", " ,"])
@@ -89,6 +97,7 @@ def test_short_prefix_gives_nothing(prefix_index: PrefixIndex, typed: str) -> No
         ("Þórunnart", 2),
         ("thorunart", 2),  # one letter missing
         ("4570 fozen", 0),  # one letter missing
+        ("34 Avenue de l'Opéra, 75", 3),  # French order: postcode before the town
     ],
 )
 def test_prefix_lookup(prefix_index: PrefixIndex, typed: str, row: int) -> None:
