@@ -385,6 +385,12 @@ def _notes(rows: int, workers: int, summary: dict[str, Any]) -> list[str]:
         f"reader/writer (pipeline table) is far faster than 20 x {per_worker:.0f} rows/s.",
         "- The driver's memory does not grow with the input: it holds at most",
         "  2 x workers chunks in flight.",
+        "- *broken* rows are reference addresses with a part dropped, a typo, cut off or "
+        "lower case without punctuation. Most of them are still one known-good address: "
+        "a missing postcode or town, or lost commas, is `valid` with the full address as "
+        "`standardized` (the match fills the gap); a corrected typo is `uncertain` with the "
+        "fix as the first suggestion; a dropped house number or a cut-off text is "
+        "`invalid`.",
     ]
 
 
