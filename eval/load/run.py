@@ -325,8 +325,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--rates", type=float, nargs="+",
-                        default=[20, 40, 60, 80, 100, 120, 150, 180, 220])  # fmt: skip
-    parser.add_argument("--step-seconds", type=int, default=45)
+                        default=[20, 30, 40, 50, 60, 70, 80, 90, 100, 120, 140, 170, 200,
+                                 250, 300])  # fmt: skip
+    parser.add_argument("--step-seconds", type=int, default=30)
     parser.add_argument("--seconds", type=int, default=180, help="length of the final run")
     parser.add_argument("--workers", type=int, default=0, help="0 = as many as fit in memory")
     parser.add_argument("--reserve-gb", type=float, default=3.0)
