@@ -249,10 +249,15 @@ def _plot(frame: pd.DataFrame, memory: list[tuple[float, float]], path: Path) ->
         axes[1].plot(per.quantile(0.99), ":", color=color, label=f"{name} p99")
     axes[1].set(title="verify and batch (20) latency per 10 s", xlabel="s", ylabel="ms")
     axes[1].set_yscale("log")
-    axes[2].plot([t - memory[0][0] for t, _ in memory], [m / 1024 for _, m in memory],
+    first = memory[0][1]
+    axes[2].plot([t - memory[0][0] for t, _ in memory], [m - first for _, m in memory],
                  color="#222222")  # fmt: skip
-    axes[2].set(title="server resident memory (all workers)", xlabel="s", ylabel="GB")
-    axes[2].set_ylim(0, max(m for _, m in memory) / 1024 * 1.15)
+    axes[2].set(
+        title=f"server memory growth (all workers, from {first / 1024:.1f} GB)",
+        xlabel="s",
+        ylabel="MB",
+    )
+    axes[2].set_ylim(-100, 500)
     for ax in axes[:2]:
         ax.legend(fontsize=8)
     fig.tight_layout()
