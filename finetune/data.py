@@ -38,7 +38,11 @@ __all__ = [
     "Example",
     "build_dataset",
     "donors_from",
+    "invent",
+    "invented_road",
+    "invented_town",
     "make_examples",
+    "parse_weights",
     "parts_from_reference",
     "read_jsonl",
     "render",
@@ -162,14 +166,36 @@ class DataConfig:
             whose real US/IS components are rendered as another country's address:
             its layout, a postcode of its shape and a street-type word of its language
             (``finetune/data/street_types.json``). The held-out set is never restyled.
+        invented_places: share of *training* and tune examples (every label but
+            postcode mismatches) whose town, and often street, are made-up names in the
+            style of the address's country (:func:`invent`): "Lindenweg 12, 80417
+            Kelmingen". The held-out set keeps its real names.
+        region_postcodes: share of original-layout *training* positives given another
+            real postcode of their own region (:func:`_same_region_postcode`).
+        premises: share of restyled or invented training positives, ``missing_locality``
+            and ``truncated`` negatives that start with a building or organisation line.
+        n_tune: tune examples, from regions held out of both training and test, made
+            like the training examples; the decision threshold is chosen on them.
+        tune_fraction: share of each country's reference rows whose region is kept for
+            the tune split (picked after the held-out regions, from the rest).
+        reason_weights: relative shares of the reasons among *training* negatives,
+            "postcode_locality_mismatch=2,gibberish=0.5" (unnamed: 1; empty: all equal).
+            The tune and held-out sets have them all equally often, as the evaluation
+            sets do, so the threshold is chosen for that mix.
     """
 
     seed: int = 13
-    n_train: int = 9000
+    n_train: int = 28800
     n_test: int = 2000
     valid_fraction: float = 0.4
     test_fraction: float = 0.15
     foreign_layouts: float = 0.5
+    invented_places: float = 0.25
+    region_postcodes: float = 0.15
+    premises: float = 0.1
+    n_tune: int = 1000
+    tune_fraction: float = 0.05
+    reason_weights: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +206,8 @@ class Dataset:
     test: tuple[Example, ...]
     test_groups: tuple[str, ...]
     sizes: Mapping[str, int]
+    tune: tuple[Example, ...] = ()
+    tune_groups: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- word lists
@@ -344,9 +372,138 @@ def restyle(parts: AddressParts, rng: random.Random) -> AddressParts:
 
 
 def _premises(rng: random.Random) -> str:
-    """A building or organisation line some people type first: "Unit 3", "Village Hall"."""
+    """A building or organisation line some people type first: "Unit 3", "Village Hall",
+    "Kelmor Medical Centre" (``{name}``: a made-up name)."""
     premises: Sequence[str] = _street_types()["premises"]
-    return rng.choice(premises).format(n=rng.randint(1, 40))
+    line = rng.choice(premises)
+    name = _root(rng.choice(("en", "de", "fr")), rng) if "{name}" in line else ""
+    return line.format(n=rng.randint(1, 40), name=name)
+
+
+# --------------------------------------------------------------------------- invented places
+
+# A placeholder of a town pattern: "{R}ingen" (a capitalised root), "Neu{r}" (lower case).
+_ROOT_SLOT = re.compile(r"\{([Rr])\}")
+# French months for street names that hold a date ("Rue du 8 Mai 1945").
+_FR_MONTHS = ("Janvier", "Mars", "Mai", "Juin", "Juillet", "Août", "Septembre", "Novembre")
+
+
+@lru_cache(maxsize=1)
+def _place_words() -> Mapping[str, Any]:
+    data: dict[str, Any] = json.loads((_DATA_DIR / "place_words.json").read_text("utf-8"))
+    return data
+
+
+def _language(country: str) -> str:
+    """Language of a country's street names: "DE" -> "de", "US" -> "en"."""
+    table: Mapping[str, str] = _street_types()["countries"]
+    return table.get(country.upper(), "en")
+
+
+def _root(language: str, rng: random.Random) -> str:
+    """A made-up name root of one to three syllables in the language's sound: "Brau",
+    "Kelmor", "Vaudin", "Hrafnó"."""
+    words = _place_words()
+    table: Mapping[str, Sequence[str]] = words["syllables"][
+        words["language_syllables"].get(language, "en")
+    ]
+    count = rng.choice((1, 1, 1, 1, 2, 2, 2, 2, 2, 3))
+    simple = [onset for onset in table["onsets"] if len(onset) == 1]
+    pieces: list[str] = []
+    for i in range(count):
+        # After a closed syllable a single consonant: "Kel-mor", not "Kelm-schwor".
+        onset = rng.choice(
+            simple if pieces and pieces[-1][-1] not in "aeiouyäöüáéíóúæøå" else table["onsets"]
+        )
+        coda = rng.choice(table["codas"]) if i == count - 1 or rng.random() < 0.15 else ""
+        pieces.append(onset + rng.choice(table["nuclei"]) + coda)
+    return "".join(pieces).capitalize()
+
+
+def invented_town(language: str, rng: random.Random) -> str:
+    """A town that does not exist, shaped like the language's place names:
+    "Kelmingen", "Bad Schwauheim", "Saint-Vaudin-sur-Brel", "Great Shorton", "Hrafnvík"."""
+    words = _place_words()
+    patterns: Sequence[str] = words["towns"][words["language_syllables"].get(language, "en")]
+    pattern = rng.choice(patterns)
+
+    def fill(match: re.Match[str]) -> str:
+        root = _root(language, rng)
+        return root if match.group(1) == "R" else root.lower()
+
+    return _ROOT_SLOT.sub(fill, pattern)
+
+
+def invented_road(language: str, rng: random.Random) -> str:
+    """A made-up street in the language's style: "Hauptstraße", "Karl-Brau-Straße",
+    "Am Lindenhof", "Rue de la Gare", "Avenue Jean Vaudin", "Rue du 8 Mai 1945",
+    "Church Lane", "Kelmington Road", "Via Garibaldi"."""
+    words = _place_words()
+    style: Mapping[str, Sequence[str]] = _street_types()["languages"].get(language, {})
+    nouns: Sequence[str] = words["street_words"].get(language, ())
+    given: Sequence[str] = words["given_names"].get(language, ())
+    roll = rng.random()
+    person = False
+    if language == "fr" and roll < 0.04:
+        date = f"{rng.randint(1, 28)} {rng.choice(_FR_MONTHS)}"
+        base = f"{date} {rng.randint(1870, 1970)}" if rng.random() < 0.5 else date
+        return f"{rng.choice(style['prefix'])} du {base}"
+    if language == "de" and roll < 0.12:
+        place: str = rng.choice(words["street_words"]["de_places"])
+        return place.replace("{W}", rng.choice(nouns))
+    if nouns and roll < 0.45:
+        base = rng.choice(nouns)
+    elif given and roll < 0.65:
+        base, person = f"{rng.choice(given)} {_root(language, rng)}", True
+    elif roll < 0.75:
+        town = invented_town(language, rng)
+        if language == "de" and " " not in town:
+            return (
+                f"{town}er {rng.choice(['Straße', 'Str.', 'Weg', 'Allee'])}"  # "Kelminger Straße"
+            )
+        base = town
+    else:
+        base = _root(language, rng)
+    ways = [kind for kind in ("prefix", "suffix", "compound") if style.get(kind)]
+    if not ways:
+        return base
+    kind = rng.choice(ways)
+    word = rng.choice(style[kind])
+    if kind == "prefix":
+        article = "" if person else rng.choice(style.get("articles") or [""])
+        return f"{word} {article}{base}".replace("' ", "'")
+    if kind == "suffix":
+        return f"{base} {word}"
+    if person:
+        return f"{base.replace(' ', '-')}-{word.capitalize()}"  # "Karl-Brau-Straße"
+    joined = f"{base.replace(' ', '')}{word}"
+    return joined if rng.random() < 0.8 else f"{base}-{word.capitalize()}"
+
+
+def invent(parts: AddressParts, rng: random.Random) -> AddressParts:
+    """The address with a made-up town (and often a made-up street) in the style of its
+    country, the house number and postcode kept: ``AddressParts("DE", "12",
+    "Anamosastraße", None, "80417", "Anamosa")`` may become ``AddressParts("DE", "12",
+    "Lindenweg", None, "80417", "Kelmingen")``, rendered "Lindenweg 12, 80417 Kelmingen".
+
+    The classifier then cannot learn a closed list of towns and streets: a name it never
+    saw is no evidence of a cut-off or missing part; what marks a negative is structure.
+    """
+    language = _language(parts.country)
+    if parts.country == "IS":
+        language = "is"
+    city = invented_town(language, rng) if parts.city else None
+    state = parts.state
+    if city and language == "en" and parts.country != "US":
+        # British-style localities: "Hutton, Brentwood, Essex, CM13 1SD".
+        if rng.random() < 0.25:
+            city = f"{invented_town(language, rng)}, {city}"
+        if rng.random() < 0.2:
+            state = f"{_root(language, rng)}shire" if rng.random() < 0.6 else _root(language, rng)
+    road = parts.road
+    if road and rng.random() < 0.6:
+        road = invented_road(language, rng)
+    return replace(parts, city=city, road=road, state=state)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -579,6 +736,10 @@ def make_examples(
     expand: Expander | None = None,
     groups: Sequence[str] | None = None,
     foreign_layouts: float = 0.0,
+    invented_places: float = 0.0,
+    region_postcodes: float = 0.0,
+    premises: float = 0.0,
+    reason_weights: Mapping[str, float] | None = None,
 ) -> list[Example]:
     """``n`` labelled examples from real addresses, ``valid_fraction`` of them valid.
 
@@ -593,10 +754,24 @@ def make_examples(
         groups: the region of each address (kept with its examples).
         foreign_layouts: share of examples whose address is first :func:`restyle`-d
             into another country's layout (0: none, and no random draw is spent).
+        invented_places: share of examples (all labels but postcode mismatches, which
+            need a real town) whose town, and often street, are replaced by made-up
+            names of the address's style (:func:`invent`; 0: no draw spent).
+        region_postcodes: share of original-layout positives given another real
+            postcode of the same region (:func:`_same_region_postcode`; 0: no draw).
+        premises: share of restyled or invented positives, ``missing_locality`` and
+            ``truncated`` negatives that start with a building or organisation line
+            ("The Surgery, ...", "Unit 3, ..."), so that such a line marks neither class.
+        reason_weights: relative share of each reason among the negatives (1 for a
+            reason not named); ``None``: all reasons equally often.
     """
     reasons = [Reason(label) for label in LABELS if label != VALID]
     n_valid = round(n * valid_fraction)
-    plan = [VALID] * n_valid + [reasons[i % len(reasons)].value for i in range(n - n_valid)]
+    if reason_weights is None:
+        negatives = [reasons[i % len(reasons)].value for i in range(n - n_valid)]
+    else:
+        negatives = _weighted_plan([r.value for r in reasons], reason_weights, n - n_valid)
+    plan = [VALID] * n_valid + negatives
     rng.shuffle(plan)
     by_group: dict[str, list[int]] = {}
     for i, group in enumerate(groups or ()):
@@ -617,20 +792,85 @@ def make_examples(
                 and rng.random() < foreign_layouts
             ):
                 styled = restyle(source, rng)
+            if (
+                invented_places > 0
+                and label != Reason.POSTCODE_LOCALITY_MISMATCH.value
+                and rng.random() < invented_places
+            ):
+                styled = invent(styled, rng)
+            other_style = styled is not source
+            if (
+                region_postcodes > 0
+                and label == VALID
+                and styled is source
+                and rng.random() < region_postcodes
+            ):
+                styled = _same_region_postcode(source, donors, rng)
+            prefix = ""
+            if premises > 0 and other_style and label in _PREMISES_LABELS:
+                prefix = f"{_premises(rng)}, " if rng.random() < premises else ""
+            real = expand if styled is source else None
             if label == VALID:
-                text: str | None = render(styled, rng, expand if styled is source else None)
-                if text and styled is not source and rng.random() < 0.08:
-                    text = f"{_premises(rng)}, {text}"
+                text: str | None = render(styled, rng, real)
             else:
-                text = _negative(
-                    Reason(label), styled, rng, donors, expand if styled is source else None
-                )
+                text = _negative(Reason(label), styled, rng, donors, real)
+            if text and prefix:
+                text = prefix + text
             text = _clean(text)
             if text:
                 group = groups[index] if groups is not None else source.country
                 examples.append(Example(text, label, source.country, group))
                 break
     return examples
+
+
+def _weighted_plan(labels: Sequence[str], weights: Mapping[str, float], n: int) -> list[str]:
+    """``n`` labels in proportion to their weights (largest remainders get the rest):
+    ``_weighted_plan(["a", "b"], {"a": 3}, 8)`` -> six "a", two "b"."""
+    unknown = set(weights) - set(labels)
+    if unknown:
+        raise ValueError(f"no such reasons: {sorted(unknown)}")
+    shares = [max(0.0, weights.get(label, 1.0)) for label in labels]
+    total = sum(shares) or 1.0
+    exact = [n * share / total for share in shares]
+    counts = [int(x) for x in exact]
+    by_remainder = sorted(range(len(labels)), key=lambda i: (-(exact[i] - counts[i]), i))
+    for i in by_remainder[: n - sum(counts)]:
+        counts[i] += 1
+    return [label for label, count in zip(labels, counts, strict=True) for _ in range(count)]
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """ "postcode_locality_mismatch=2, gibberish=0.5" -> ``{"postcode_locality_mismatch":
+    2.0, "gibberish": 0.5}``; "" -> ``{}``."""
+    out: dict[str, float] = {}
+    for item in text.split(","):
+        if item.strip():
+            name, _, value = item.partition("=")
+            out[name.strip()] = float(value)
+    return out
+
+
+# Labels whose text may start with a building or organisation line: the line says
+# nothing of validity ("The Surgery, 12 High St, Leeds" is as valid as without it, and
+# "The Surgery, 12 High St" lacks its town all the same). A named house without a
+# number is often deliverable, so ``missing_house_number`` never gets one.
+_PREMISES_LABELS = frozenset({VALID, Reason.MISSING_LOCALITY.value, Reason.TRUNCATED.value})
+
+
+def _same_region_postcode(parts: AddressParts, donors: Donors, rng: random.Random) -> AddressParts:
+    """The address with another real postcode of its own region: "Brekkusíða 5, 600
+    Akureyri" for 603. Text cannot tell such a swap from the real address (the
+    reference index can), so it stays ``valid``: the classifier learns which region a
+    town's postcode belongs to ("Akureyri" and 6xx), not a closed list of exact pairs,
+    and judges the postcodes of places it never saw by region."""
+    region = _postcode_region(parts.postcode or "")
+    pool = [
+        d[0]
+        for d in donors.get(parts.country, ())
+        if d[0] != parts.postcode and _postcode_region(d[0]) == region
+    ]
+    return replace(parts, postcode=rng.choice(pool)) if parts.postcode and pool else parts
 
 
 def _clean(text: str | None) -> str | None:
@@ -726,12 +966,20 @@ def build_dataset(
     records: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
     pairs = list(parts_from_reference(records))
     held = split_by_region([g for _, g in pairs], cfg.seed, cfg.test_fraction)
-    train_parts = [(p, g) for p, g in pairs if g not in held]
+    rest = [(p, g) for p, g in pairs if g not in held]
+    tuned: frozenset[str] = frozenset()
+    if cfg.n_tune > 0:
+        # Tune regions come from what the held-out split left, so the held-out set
+        # stays the same whether or not a tune split is made.
+        share = cfg.tune_fraction / max(1e-9, 1.0 - cfg.test_fraction)
+        tuned = split_by_region([g for _, g in rest], cfg.seed + 1, share)
+    train_parts = [(p, g) for p, g in rest if g not in tuned]
+    tune_parts = [(p, g) for p, g in rest if g in tuned]
     test_parts = [(p, g) for p, g in pairs if g in held]
     donors = donors_from(p for p, _ in pairs)
 
     def examples(
-        chosen: list[tuple[AddressParts, str]], n: int, salt: str, foreign: float = 0.0
+        chosen: list[tuple[AddressParts, str]], n: int, salt: str, like_training: bool
     ) -> list[Example]:
         rng = random.Random(f"{cfg.seed}:{salt}")
         return make_examples(
@@ -742,21 +990,35 @@ def build_dataset(
             donors=donors,
             expand=expand,
             groups=[g for _, g in chosen],
-            foreign_layouts=foreign,
+            foreign_layouts=cfg.foreign_layouts if like_training else 0.0,
+            invented_places=cfg.invented_places if like_training else 0.0,
+            region_postcodes=cfg.region_postcodes if salt == "train" else 0.0,
+            premises=cfg.premises if like_training else 0.0,
+            reason_weights=(
+                parse_weights(cfg.reason_weights)
+                if salt == "train" and cfg.reason_weights
+                else None
+            ),
         )
 
-    train = examples(train_parts, cfg.n_train, "train", cfg.foreign_layouts)
-    test = examples(test_parts, cfg.n_test, "test")
+    train = examples(train_parts, cfg.n_train, "train", True)
+    test = examples(test_parts, cfg.n_test, "test", False)
+    tune = examples(tune_parts, cfg.n_tune, "tune", True) if tune_parts else []
     sizes = {
         "reference_rows": len(frame),
         "complete_addresses": len(pairs),
         "train_region_addresses": len(train_parts),
         "heldout_region_addresses": len(test_parts),
         "heldout_regions": len(held),
+        "tune_region_addresses": len(tune_parts),
+        "tune_regions": len(tuned),
         "train_examples": len(train),
         "test_examples": len(test),
+        "tune_examples": len(tune),
     }
-    return Dataset(tuple(train), tuple(test), tuple(sorted(held)), sizes)
+    return Dataset(
+        tuple(train), tuple(test), tuple(sorted(held)), sizes, tuple(tune), tuple(sorted(tuned))
+    )
 
 
 def write_jsonl(examples: Iterable[Example], path: Path) -> None:

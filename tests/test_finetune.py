@@ -253,3 +253,82 @@ def test_gibberish_is_never_a_postcode_shape() -> None:
     for _ in range(300):
         text = _gibberish(rng, "")
         assert not _looks_like_postcode(text), text
+
+
+# --------------------------------------------------------------------------- invented places
+
+
+def test_invented_places_are_made_up_in_the_countrys_style() -> None:
+    from finetune.data import _ascii_fold, invent, invented_road, invented_town
+
+    assert invented_town("de", random.Random(3)) == invented_town("de", random.Random(3))
+    towns = {invented_town("fr", random.Random(seed)) for seed in range(40)}
+    assert len(towns) > 30
+    assert all(town and town[0].isupper() for town in towns)
+    roads = [invented_road("de", random.Random(seed)) for seed in range(40)]
+    assert any(road.endswith(("straße", "Straße", "weg", "Weg")) for road in roads)
+    rng = random.Random(6)
+    for _ in range(50):
+        styled = invent(
+            AddressParts("DE", "12", "Frozen Hillstraße", None, "80417", "Anamosa"), rng
+        )
+        assert styled.city and styled.city != "Anamosa"
+        assert (styled.house_number, styled.postcode, styled.country) == ("12", "80417", "DE")
+        text = _ascii_fold(render(styled, rng)).casefold()
+        assert _ascii_fold(styled.city).casefold() in text
+
+
+def test_invented_examples_keep_every_label_and_real_towns_for_postcode_swaps() -> None:
+    from finetune.data import _ascii_fold
+
+    examples = make_examples(
+        PARTS,
+        400,
+        random.Random(5),
+        valid_fraction=0.4,
+        donors=donors_from(PARTS),
+        foreign_layouts=0.5,
+        invented_places=1.0,
+        premises=0.5,
+    )
+    assert {e.label for e in examples} == set(LABELS)
+    towns = {_ascii_fold(p.city).casefold() for p in PARTS if p.city}
+    for example in examples:
+        text = _ascii_fold(example.text).casefold()
+        if example.label == Reason.POSTCODE_LOCALITY_MISMATCH:
+            assert any(town in text for town in towns), example
+        elif example.label == VALID:
+            assert not any(town in text for town in towns), example  # every town made up
+
+
+def test_same_region_postcode_is_a_real_one_of_the_region() -> None:
+    from finetune.data import _same_region_postcode
+
+    donors = {"IS": [("600", "Akureyri"), ("603", "Akureyri"), ("101", "Reykjavík")]}
+    parts = AddressParts("IS", "5", "Brekkusíða", None, "603", "Akureyri")
+    assert _same_region_postcode(parts, donors, random.Random(1)).postcode == "600"
+    alone = AddressParts("IS", "23", "Eiríksgata", None, "101", "Reykjavík")
+    assert _same_region_postcode(alone, donors, random.Random(1)) == alone
+
+
+def test_reason_weights_shift_the_negatives() -> None:
+    from collections import Counter
+
+    from finetune.data import parse_weights
+
+    weights = parse_weights("postcode_locality_mismatch=2, gibberish=0")
+    examples = make_examples(
+        PARTS,
+        400,
+        random.Random(3),
+        valid_fraction=0.4,
+        donors=donors_from(PARTS),
+        reason_weights=weights,
+    )
+    counts = Counter(e.label for e in examples)
+    assert counts["valid"] == 160 and "gibberish" not in counts
+    assert counts["postcode_locality_mismatch"] >= 1.8 * counts["truncated"]
+    with pytest.raises(ValueError):
+        make_examples(
+            PARTS, 10, random.Random(3), valid_fraction=0.4, donors={}, reason_weights={"x": 1}
+        )
