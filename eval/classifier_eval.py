@@ -301,8 +301,9 @@ def zeroshot_predict(texts: Sequence[str], batch_size: int = 16) -> tuple[list[s
 
 
 def lora_predict(classifier: Any, texts: Sequence[str]) -> tuple[list[str], list[float]]:
+    """The classifier's labels (its tuned valid threshold, if the adapter has one)."""
     rows = classifier.probabilities(list(texts))
-    labels = [LABELS[max(range(len(LABELS)), key=row.__getitem__)] for row in rows]
+    labels = [classifier.decide(row) for row in rows]
     return labels, [row[LABELS.index(VALID)] for row in rows]
 
 

@@ -68,6 +68,51 @@ def _street_types_countries() -> list[str]:
     return sorted(data["countries"])
 
 
+def _invented(cfg: TrainConfig) -> str:
+    data = cfg.data
+    if not (data.invented_places or data.region_postcodes or data.premises):
+        return ""
+    return f"""
+Made-up places: {data.invented_places:.0%} of the training and tune examples (every
+label but postcode swaps, which need a real town) replace the real town, and 60% of those
+also the street, with names invented in the style of the address's country
+(`finetune.data.invent`: "Lindenweg 12, 80417 Kelmingen", "4 Rue de la Gare, 21356
+Saint-Vaudin-sur-Brel", "Hrafnvík"; syllables, name patterns and street words in
+`finetune/data/place_words.json`). Trained only on the few hundred real towns of Linn
+County and Iceland, the model had learnt a closed list: any town it did not know read as a
+cut-off word (`truncated`) or a missing town. Invented names make it judge structure, and
+since a cut name is cut whatever the town, `truncated` negatives are invented too.
+Region postcodes: {data.region_postcodes:.0%} of the original-layout training positives carry
+another real postcode of their own region ("Brekkusíða 5, 600 Akureyri" for 603), which
+text cannot tell from the real one (the postcode-swap label is for another *region*), so
+the model learns a town's postcode region rather than exact pairs and judges the
+postcodes of held-out postcode areas by region. Premises: {data.premises:.0%} of restyled or
+invented positives, `missing_locality` and `truncated` negatives start with a building or
+organisation line ("The Surgery, ...", "Unit 3, ..."), so the line marks neither class.
+"""
+
+
+def _threshold(run: dict[str, Any]) -> str:
+    threshold = run.get("valid_threshold")
+    if threshold is None:
+        return "None: the label is the most likely class.\n"
+    tune = run.get("tune") or {}
+    argmax = run.get("heldout_argmax") or {}
+    heldout = run.get("heldout") or {}
+    lines = [
+        f"`valid` when its probability is at least **{threshold:.2f}** (`valid_threshold` in",
+        "`classifier.json`), else the most likely reason; chosen as the best valid-vs-invalid",
+        f"F1 on the tune split only ({tune.get('n', '-')} examples, F1 "
+        f"{tune.get('valid_f1', float('nan')):.3f}).",
+    ]
+    if argmax and heldout:
+        lines.append(
+            f"On the held-out regions: valid F1 {heldout['valid_f1']:.3f} with it, "
+            f"{argmax['valid_f1']:.3f} with the most likely class."
+        )
+    return "\n".join(lines) + "\n"
+
+
 def write_model_card(out_dir: Path, cfg: TrainConfig, run: dict[str, Any]) -> Path:
     """Write ``<out_dir>/MODEL_CARD.md``: base model, data and splits, parameters,
     held-out metrics and the command that reproduces the adapter.
@@ -136,6 +181,7 @@ are broken after restyling, so a dropped number, road or town is what marks them
 the layout. No UK, German or French evaluation data is read; the held-out US/Icelandic
 set is never restyled. Postcode-swap negatives are made only in the original layout
 (real donor postcodes).
+{_invented(cfg)}
 
 Split by region (seed {cfg.data.seed}): whole US cities and whole Icelandic postcode areas
 are held out, about {cfg.data.test_fraction:.0%} of each country's addresses.
@@ -147,12 +193,18 @@ are held out, about {cfg.data.test_fraction:.0%} of each country's addresses.
 | addresses in training regions | {sizes.get("train_region_addresses", "-")} |
 | addresses in held-out regions | {sizes.get("heldout_region_addresses", "-")} |
 | held-out regions | {sizes.get("heldout_regions", "-")} |
+| addresses in tune regions | {sizes.get("tune_region_addresses", "-")} |
+| tune regions | {sizes.get("tune_regions", "-")} |
 | training examples | {sizes.get("train_examples", "-")} |
+| tune examples | {sizes.get("tune_examples", "-")} |
 | held-out examples | {sizes.get("test_examples", "-")} |
 
 Held-out regions: {regions or "-"}.
+Tune regions (neither trained on nor tested): {", ".join(run.get("tune_regions") or []) or "-"}.
 Valid share {cfg.data.valid_fraction:.0%}; the rest evenly over the seven reasons.
 
+## Decision threshold
+{_threshold(run)}
 ## Metrics on the held-out regions
 {_metrics_table(run.get("heldout"))}
 The full evaluation (bfloat16 inference model, other countries, rules and zero-shot baselines) is

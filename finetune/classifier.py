@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from address.model import Reason
 from address.normalize import normalize
-from finetune._labels import LABELS, VALID
+from finetune._labels import LABELS, VALID, decide
 from finetune.errors import ClassifierNotReadyError
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class Classification:
 
     @property
     def is_valid(self) -> bool:
-        """Whether ``valid`` is the most likely class."""
+        """Whether the label is ``valid`` (see :meth:`Classifier.decide`)."""
         return self.label == VALID
 
 
@@ -98,6 +98,7 @@ class Classifier:
         labels: Sequence[str],
         max_length: int,
         batch_size: int = 16,
+        valid_threshold: float | None = None,
     ) -> None:
         """Wrap a ready model; use :meth:`load` instead of calling this directly."""
         if tuple(labels) != LABELS:
@@ -106,6 +107,7 @@ class Classifier:
         self._tokenizer = tokenizer
         self.max_length = max_length
         self.batch_size = batch_size
+        self.valid_threshold = valid_threshold
         # One forward pass at a time: torch's intra-op threads already use every core.
         self._lock = threading.Lock()
 
@@ -145,7 +147,9 @@ class Classifier:
             labels = [str(x) for x in meta["labels"]]
             num_layers = None if meta["num_layers"] is None else int(meta["num_layers"])
             max_length = int(meta["max_length"])
-        except (ValueError, KeyError, TypeError) as exc:
+            threshold = meta.get("valid_threshold")
+            valid_threshold = None if threshold is None else float(threshold)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ClassifierNotReadyError(f"{folder / 'classifier.json'} is corrupt") from exc
 
         import torch
@@ -166,7 +170,13 @@ class Classifier:
             merged.model = _int8(merged.model)
         elif precision != "fp32":
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
-        return cls(merged, tokenizer, labels=labels, max_length=max_length)
+        return cls(
+            merged,
+            tokenizer,
+            labels=labels,
+            max_length=max_length,
+            valid_threshold=valid_threshold,
+        )
 
     def probabilities(self, texts: Sequence[str]) -> list[list[float]]:
         """Class probabilities per text in the order of ``LABELS`` (texts already normalized)."""
@@ -202,15 +212,22 @@ class Classifier:
         cleaned = [normalize(text) for text in texts]
         return [self._answer(row) for row in self.probabilities(cleaned)]
 
-    @staticmethod
-    def _answer(row: Sequence[float]) -> Classification:
-        best = max(range(len(row)), key=lambda i: (row[i], -i))
+    def decide(self, row: Sequence[float]) -> str:
+        """The label for one row of :meth:`probabilities`.
+
+        With the adapter's ``valid_threshold`` (chosen on the tune split at training
+        time, in ``classifier.json``): ``valid`` when its probability reaches the
+        threshold, else the most likely reason. Without one: the most likely class.
+        """
+        return decide(row, self.valid_threshold)
+
+    def _answer(self, row: Sequence[float]) -> Classification:
         reasons = sorted(
             ((Reason(label), row[i]) for i, label in enumerate(LABELS) if label != VALID),
             key=lambda pair: (-pair[1], pair[0].value),
         )
         return Classification(
-            label=LABELS[best],
+            label=self.decide(row),
             valid_probability=row[LABELS.index(VALID)],
             reasons=tuple(reasons),
         )

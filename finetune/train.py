@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from finetune._labels import LABELS, VALID
+from finetune._labels import LABELS, VALID, decide
 from finetune.data import DataConfig, Dataset, Example, build_dataset, write_jsonl
 from finetune.metrics import Report, report
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from transformers import LlamaForSequenceClassification
     from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
-__all__ = ["ADAPTERS_DIR", "CLASSIFIER_FILE", "TrainConfig", "train"]
+__all__ = ["ADAPTERS_DIR", "CLASSIFIER_FILE", "TrainConfig", "pick_threshold", "train"]
 
 ADAPTERS_DIR = Path(__file__).resolve().parent / "adapters"
 """Where trained adapters live, one folder per name; the shipped one is committed."""
@@ -69,7 +69,7 @@ class TrainConfig:
         default=_DEFAULT_TARGETS,
         metadata={"help": "Linear layers that get LoRA: all attention and MLP projections"},
     )
-    epochs: float = field(default=1.5, metadata={"help": "passes over the training set"})
+    epochs: float = field(default=1.0, metadata={"help": "passes over the training set"})
     max_steps: int | None = field(
         default=None, metadata={"help": "stop after this many optimizer steps (None: epochs)"}
     )
@@ -80,6 +80,14 @@ class TrainConfig:
         default=0.06, metadata={"help": "linear warm-up share of steps, then linear decay"}
     )
     eval_batch_size: int = field(default=64, metadata={"help": "batch size when measuring"})
+    tune_threshold: bool = field(
+        default=True,
+        metadata={
+            "help": "choose the valid-probability threshold that maximizes valid-vs-invalid "
+            "F1 on the tune split (data.n_tune > 0) and save it in classifier.json; "
+            "otherwise the label is the most likely class"
+        },
+    )
     threads: int | None = field(
         default=None,
         metadata={
@@ -158,9 +166,9 @@ def _wrap_lora(model: LlamaForSequenceClassification, cfg: TrainConfig) -> Any:
     return get_peft_model(model, lora)
 
 
-def _evaluate(
+def _probabilities(
     model: Any, tokenizer: PreTrainedTokenizerBase, examples: list[Example], cfg: TrainConfig
-) -> Report:
+) -> list[list[float]]:
     from finetune._infer import predict_probabilities
 
     model.eval()
@@ -171,9 +179,38 @@ def _evaluate(
         max_length=cfg.max_length,
         batch_size=cfg.eval_batch_size,
     )
-    pred = [LABELS[int(i)] for i in probs.argmax(axis=1)]
-    valid = probs[:, LABELS.index(VALID)].tolist()
+    rows: list[list[float]] = probs.tolist()
+    return rows
+
+
+def _report(examples: list[Example], probs: list[list[float]], threshold: float | None) -> Report:
+    pred = [decide(row, threshold) for row in probs]
+    valid = [row[LABELS.index(VALID)] for row in probs]
     return report([e.label for e in examples], pred, valid, LABELS)
+
+
+def pick_threshold(gold: list[str], valid_probability: list[float]) -> float:
+    """The valid-probability threshold (0.05 to 0.95 by 0.01) with the best
+    valid-vs-invalid F1 on ``gold``; among equals the one nearest 0.5.
+
+    Example: ``pick_threshold(["valid", "truncated"], [0.4, 0.1])`` is 0.4: every
+    threshold from 0.11 to 0.40 separates the two, and 0.4 is the nearest to 0.5.
+    """
+    best: tuple[float, float] = (-1.0, 0.0)
+    for step in range(5, 96):
+        threshold = step / 100
+        tp = sum(
+            g == VALID and p >= threshold for g, p in zip(gold, valid_probability, strict=True)
+        )
+        fp = sum(
+            g != VALID and p >= threshold for g, p in zip(gold, valid_probability, strict=True)
+        )
+        fn = sum(g == VALID and p < threshold for g, p in zip(gold, valid_probability, strict=True))
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        key = (f1, -abs(threshold - 0.5))
+        if key > (best[0], -abs(best[1] - 0.5)):
+            best = (f1, threshold)
+    return best[1]
 
 
 def _tidy_adapter(out_dir: Path, base_name: str) -> None:
@@ -278,7 +315,18 @@ def train(
     progress.close()
     train_seconds = time.perf_counter() - started
 
-    metrics = _evaluate(model, tokenizer, list(dataset.test), cfg) if dataset.test else None
+    threshold: float | None = None
+    tune_metrics: Report | None = None
+    if dataset.tune and cfg.tune_threshold:
+        tune_probs = _probabilities(model, tokenizer, list(dataset.tune), cfg)
+        gold = [e.label for e in dataset.tune]
+        threshold = pick_threshold(gold, [row[LABELS.index(VALID)] for row in tune_probs])
+        tune_metrics = _report(list(dataset.tune), tune_probs, threshold)
+    metrics = argmax_metrics = None
+    if dataset.test:
+        test_probs = _probabilities(model, tokenizer, list(dataset.test), cfg)
+        metrics = _report(list(dataset.test), test_probs, threshold)
+        argmax_metrics = _report(list(dataset.test), test_probs, None)
     out_dir = cfg.output_root / cfg.name
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir, safe_serialization=True)
@@ -292,6 +340,7 @@ def train(
                 "labels": list(LABELS),
                 "num_layers": cfg.num_layers,
                 "max_length": cfg.max_length,
+                "valid_threshold": threshold,
             },
             indent=2,
         )
@@ -308,7 +357,11 @@ def train(
         "machine": f"{platform.machine()} {torch.get_num_threads()} threads",
         "sizes": dict(dataset.sizes),
         "heldout_regions": list(dataset.test_groups),
+        "valid_threshold": threshold,
+        "tune_regions": list(dataset.tune_groups),
+        "tune": tune_metrics.as_dict() if tune_metrics else None,
         "heldout": metrics.as_dict() if metrics else None,
+        "heldout_argmax": argmax_metrics.as_dict() if argmax_metrics and threshold else None,
     }
     (out_dir / "metrics.json").write_text(json.dumps(run, indent=2, ensure_ascii=False) + "\n")
     if dataset.test:

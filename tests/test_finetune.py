@@ -311,6 +311,19 @@ def test_same_region_postcode_is_a_real_one_of_the_region() -> None:
     assert _same_region_postcode(alone, donors, random.Random(1)) == alone
 
 
+def test_decision_threshold() -> None:
+    from finetune._labels import decide
+    from finetune.train import pick_threshold
+
+    row = [0.3, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.6]
+    assert decide(row) == "truncated"
+    assert decide(row, 0.25) == "valid"
+    assert decide([0.6, 0.4, 0, 0, 0, 0, 0, 0], 0.7) == "missing_house_number"
+    assert pick_threshold(["valid", "truncated"], [0.4, 0.1]) == 0.4
+    gold = ["valid"] * 4 + ["gibberish"] * 4
+    assert pick_threshold(gold, [0.9, 0.8, 0.3, 0.35, 0.2, 0.1, 0.05, 0.0]) == 0.3
+
+
 def test_reason_weights_shift_the_negatives() -> None:
     from collections import Counter
 
