@@ -167,7 +167,7 @@ def _markdown(r: dict[str, Any]) -> str:
         "- *serving RSS*: peak memory of the benchmark process holding the index, "
         "libpostal (~2 GB) and the embedding model.",
         "- Queries are corrupted rows of the held-out (`report`) half, as in "
-        "`eval/results/index_benchmark.md`; the brute-force baseline ran on an even "
+        "`index_benchmark_default.md`; the brute-force baseline ran on an even "
         "subset of them (n in the WRatio column).",
         "- synthetic2m: the default reference rows plus rows made by giving a real street "
         "(with its town and postcode) a house number from another real address of the same "

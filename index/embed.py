@@ -143,7 +143,8 @@ def _quantize_feed_forward(model: Any) -> None:
     """int8 dynamic quantization of each layer's feed-forward block (2/3 of the FLOPs).
 
     Attention projections stay float32: quantizing them too lost retrieval
-    accuracy in our measurement (eval/results/index_benchmark.md).
+    accuracy in our measurement; feed-forward int8 alone keeps it (int8 vs fp32 on
+    the same rows: eval/results/index_scale.md).
     """
     import torch
 
