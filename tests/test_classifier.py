@@ -51,11 +51,6 @@ def test_committed_adapter_is_small() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="accuracy target not met yet: the shipped adapter labels 31 of 35 golden "
-    "addresses right (Icelandic towns it never saw, postcode-area mismatches); 33 needed",
-)
 def test_golden_set(classifier: Classifier) -> None:
     results = classifier.classify_batch([e.text for e in GOLDEN])
     wrong = [
