@@ -172,18 +172,30 @@ def corrupt(row: pd.Series, kind: str, rng: random.Random) -> str | None:
 
 def make_queries(rows: pd.DataFrame, n: int, seed: int, split: str) -> list[Query]:
     """``n`` queries, evenly over the corruptions, from one split's rows."""
-    rng = random.Random(seed)
     pool = rows[rows["house_number"].notna() & (rows["id"].map(_split_of) == split)]
+    return corrupted_queries(pool, n, seed)
+
+
+def corrupted_queries(
+    pool: pd.DataFrame,
+    n: int,
+    seed: int,
+    corrupt_row: Callable[[pd.Series, str, random.Random], str | None] = corrupt,
+) -> list[Query]:
+    """``n`` queries, evenly over :data:`CORRUPTIONS`, from a shuffled ``pool`` of rows;
+    a corruption that leaves the address as it was ("12 Main St" has no unit to drop) is
+    skipped for the next row."""
+    rng = random.Random(seed)
     pool = pool.sample(frac=1.0, random_state=seed)
     queries: list[Query] = []
-    per_kind = n // len(CORRUPTIONS)
+    per_kind = max(1, n // len(CORRUPTIONS))
     position = 0
     for kind in CORRUPTIONS:
         made = 0
         while made < per_kind and position < len(pool):
             row = pool.iloc[position]
             position += 1
-            text = corrupt(row, kind, rng)
+            text = corrupt_row(row, kind, rng)
             if text and text != row["address"]:
                 queries.append(Query(row["id"], text, kind))
                 made += 1

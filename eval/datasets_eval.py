@@ -56,7 +56,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from eval.bench_index import CORRUPTIONS, Query, _accuracy, _percentiles, _time, corrupt
+from eval.bench_index import (
+    Query,
+    _accuracy,
+    _percentiles,
+    _time,
+    corrupt,
+    corrupted_queries,
+)
 from eval.classifier_eval import DATASETS, _de, _fr, _uk, other_country_set, rules_predict
 
 if TYPE_CHECKING:
@@ -276,25 +283,6 @@ def _corrupt(row: pd.Series, kind: str, rng: random.Random) -> str | None:
     return corrupt(row, kind, rng)
 
 
-def _corrupted_queries(rows: pd.DataFrame, n: int, seed: int) -> list[Query]:
-    """``n`` queries, evenly over bench_index's corruptions, from rows with a house number."""
-    rng = random.Random(seed)
-    pool = rows[rows["house_number"].notna()].sample(frac=1.0, random_state=seed)
-    per_kind = max(1, n // len(CORRUPTIONS))
-    queries: list[Query] = []
-    position = 0
-    for kind in CORRUPTIONS:
-        made = 0
-        while made < per_kind and position < len(pool):
-            row = pool.iloc[position]
-            position += 1
-            text = _corrupt(row, kind, rng)
-            if text and text != row["address"]:
-                queries.append(Query(row["id"], text, kind))
-                made += 1
-    return queries
-
-
 # --------------------------------------------------------------------------- datasets
 
 
@@ -480,7 +468,9 @@ def _corrupted_dataset(
     index = _build(reference, name, workdir)
     rows = index.rows[~index.rows["deleted"]]
     address_of = dict(zip(rows["id"], rows["address"], strict=True))
-    queries = _corrupted_queries(rows, sizes.corrupted_queries, seed)
+    queries = corrupted_queries(
+        rows[rows["house_number"].notna()], sizes.corrupted_queries, seed, _corrupt
+    )
     ours, base = _compare(queries, _searcher(index), _brute_force(rows), address_of)
     ac_ours, ac_base = _autocomplete(
         index, rows, sizes.autocomplete_rows, random.Random(f"{seed}:{name}")
