@@ -16,7 +16,6 @@ from index.reference import COMPONENT_COLUMNS, REFERENCE_COLUMNS
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "eval" / "results"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -146,13 +145,10 @@ def test_pick_a_suggestion_and_verify(
     assert row["house_number"] in page.get_by_label("Street and number").input_value()
     page.get_by_role("button", name="Verify address").click()
     expect(page.locator("#verdict")).to_have_text("valid", timeout=15_000)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "checkout_valid.png"), full_page=True)
 
     page.goto(service)
     page.get_by_label("Address", exact=True).fill("leave it with the neighbour please")
     page.get_by_role("button", name="Verify address").click()
     expect(page.locator("#verdict")).to_have_text("invalid", timeout=15_000)
     expect(page.locator("#reasons li").first).not_to_be_empty()
-    page.screenshot(path=str(SCREENSHOTS / "checkout_invalid.png"), full_page=True)
     page.close()

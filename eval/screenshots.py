@@ -1,0 +1,68 @@
+"""The README's pictures of the checkout page, taken in Chromium against ``addr serve``.
+
+Types "4570 Frozen Hill" on a phone-sized page, picks the suggestion "4570 Frozen Hill
+Rd, Anamosa, IA 52205" and verifies it; then verifies a delivery note typed as an
+address. Run with the default index built (``make setup``)::
+
+    .venv/bin/python -m eval.screenshots
+
+Writes ``docs/checkout_valid.png`` and ``docs/checkout_invalid.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from api.server_process import ServerProcess
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 390, "height": 844}
+
+
+def take(out: Path, typed: str, pick: str, not_an_address: str) -> list[Path]:
+    """Two full-page screenshots: ``pick`` chosen from the suggestions for ``typed`` and
+    verified, then ``not_an_address`` verified."""
+    from playwright.sync_api import expect, sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    valid, invalid = out / "checkout_valid.png", out / "checkout_invalid.png"
+    with (
+        ServerProcess({"ADDR_LOG_LEVEL": "WARNING"}, ready_timeout=600) as server,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport=PHONE)
+        page.goto(server.url)
+        page.get_by_label("Address", exact=True).press_sequentially(typed, delay=60)
+        page.get_by_role("option").filter(has_text=pick).first.click(timeout=15_000)
+        page.get_by_role("button", name="Verify address").click()
+        expect(page.locator("#verdict")).to_have_text("valid", timeout=30_000)
+        page.screenshot(path=str(valid), full_page=True)
+
+        page.goto(server.url)
+        page.get_by_label("Address", exact=True).fill(not_an_address)
+        page.get_by_role("button", name="Verify address").click()
+        expect(page.locator("#verdict")).to_have_text("invalid", timeout=30_000)
+        page.screenshot(path=str(invalid), full_page=True)
+        browser.close()
+    return [valid, invalid]
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=DOCS)
+    parser.add_argument("--typed", default="4570 Frozen Hill")
+    parser.add_argument("--pick", default="4570 Frozen Hill Rd, Anamosa, IA 52205")
+    parser.add_argument("--not-an-address", default="leave it with the neighbour please")
+    args = parser.parse_args()
+    for path in take(args.out, args.typed, args.pick, args.not_an_address):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
