@@ -247,8 +247,8 @@ def train(
         The adapter folder.
     """
     import torch
-    from tqdm import tqdm
 
+    from address.progress import progress as progress_bar
     from finetune._infer import pad_batch
     from finetune._model import device, load_sequence_classifier
 
@@ -291,7 +291,7 @@ def train(
     pad = int(tokenizer.pad_token_id)
     losses: list[float] = []
     model.train()
-    progress = tqdm(total=total_steps, desc=f"train {cfg.name}", unit="step")
+    progress = progress_bar(total=total_steps, desc=f"train {cfg.name}", unit="step")
     order: list[int] = []
     for _ in range(total_steps):
         if len(order) < cfg.batch_size:
