@@ -384,6 +384,9 @@ def _premises(rng: random.Random) -> str:
 
 # A placeholder of a town pattern: "{R}ingen" (a capitalised root), "Neu{r}" (lower case).
 _ROOT_SLOT = re.compile(r"\{([Rr])\}")
+# Share of invented towns that are one short word ("Gan", "Vif", "Haar", "Bonn", "Paris"
+# are real): without them the model took any short last word for a cut-off one.
+_SHORT_TOWN_SHARE = 0.3
 # French months for street names that hold a date ("Rue du 8 Mai 1945").
 _FR_MONTHS = ("Janvier", "Mars", "Mai", "Juin", "Juillet", "Août", "Septembre", "Novembre")
 
@@ -400,14 +403,14 @@ def _language(country: str) -> str:
     return table.get(country.upper(), "en")
 
 
-def _root(language: str, rng: random.Random) -> str:
-    """A made-up name root of one to three syllables in the language's sound: "Brau",
-    "Kelmor", "Vaudin", "Hrafnó"."""
+def _root(language: str, rng: random.Random, syllables: int | None = None) -> str:
+    """A made-up name root of one to three syllables (or ``syllables``) in the language's
+    sound: "Brau", "Kelmor", "Vaudin", "Hrafnó"."""
     words = _place_words()
     table: Mapping[str, Sequence[str]] = words["syllables"][
         words["language_syllables"].get(language, "en")
     ]
-    count = rng.choice((1, 1, 1, 1, 2, 2, 2, 2, 2, 3))
+    count = syllables or rng.choice((1, 1, 1, 1, 2, 2, 2, 2, 2, 3))
     simple = [onset for onset in table["onsets"] if len(onset) == 1]
     pieces: list[str] = []
     for i in range(count):
@@ -424,6 +427,10 @@ def invented_town(language: str, rng: random.Random) -> str:
     """A town that does not exist, shaped like the language's place names:
     "Kelmingen", "Bad Schwauheim", "Saint-Vaudin-sur-Brel", "Great Shorton", "Hrafnvík"."""
     words = _place_words()
+    if rng.random() < _SHORT_TOWN_SHARE:
+        # Short plain names ("Gan", "Hof", "Bonn", "Dole"): a cut-off word is no shorter.
+        root = _root(language, rng, syllables=1 if rng.random() < 0.7 else 2)
+        return root + (rng.choice(("e", "s", "a", "o")) if rng.random() < 0.25 else "")
     patterns: Sequence[str] = words["towns"][words["language_syllables"].get(language, "en")]
     pattern = rng.choice(patterns)
 
