@@ -172,6 +172,7 @@ def targets(r: dict[str, dict[str, Any] | None]) -> list[Target]:
     svc_b = val(_get(svc, "batch", "latency_ms", "p95"))
     rate = val(_get(load, "highest_rate_held"))
     growth = val(_get(load, "memory", "growth_mb"))
+    slope = val(_get(load, "memory", "slope_mb_per_min"))
     bulk_rate = val(_get(bulk, "throughput", "summary", "rows_per_s_after_load"))
     return [
         ("index", "search top-1 / top-5, default held-out", "≥ 0.95 / ≥ 0.99",
@@ -210,9 +211,10 @@ def targets(r: dict[str, dict[str, Any] | None]) -> list[Target]:
          le(None if svc_b is None else svc_b / 1000, 1.5)),
         ("load", "highest checkout rate held 3 min (p99 autocomplete ≤ 100 ms, 0 errors)",
          "report", _fmt(rate, ".0f", " req/s"), lambda: None if rate is None else True),
-        ("load", "memory growth over the run (last minute vs first)", "flat: < 200 MB",
-         _fmt(growth, "+.0f", " MB"),
-         lambda: None if growth is None else abs(growth) < 200),
+        ("load", "memory growth over the run (last minute vs first; trend)",
+         "flat: < 200 MB, < 20 MB/min",
+         f"{_fmt(growth, '+.0f', ' MB')}; {_fmt(slope, '+.0f', ' MB/min')}",
+         lambda: None if growth is None or slope is None else abs(growth) < 200 and slope < 20),
         ("bulk", "rows/s, 2 workers, after load", "≥ 300", _fmt(bulk_rate, ".0f"),
          ge(bulk_rate, 300)),
     ]  # fmt: skip
