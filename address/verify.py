@@ -29,9 +29,12 @@ scores: ≥ 0.95 same address, 0.85–0.95 same address with a minor difference,
      ``confirm`` instead when the known-good data covers that town or postcode
      but lacks the address); ≤ 0.1 → ``invalid`` / ``fix`` with its reasons;
      in between → ``uncertain`` / ``confirm``. The classifier's
-     ``postcode_locality_mismatch`` share counts as valid unless the rules (which
-     hold real postcode areas) found a mismatch: it cannot know the postcode
-     areas of places it was not trained on.
+     ``postcode_locality_mismatch`` share counts as valid unless the rules (state
+     postcode prefixes, the postcode gazetteer) found a mismatch: it cannot know
+     the postcode areas of places it was not trained on. A mismatch the rules
+     found keeps the verdict at ``uncertain`` / ``confirm`` at best. Its
+     ``truncated`` share counts as valid when the text ends with a town the
+     gazetteer places at the text's postcode ("Am Rain 1a, 36043 Fulda").
    Granularity is ``locality`` when a candidate confirms the town or postcode,
    else ``none``.
 
@@ -50,7 +53,7 @@ from typing import Protocol
 from address.libpostal import expand, parse
 from address.model import LOCALITY_LABELS, REASON_MESSAGES, ParsedAddress, Reason
 from address.normalize import normalize
-from address.rules import check, detect_country
+from address.rules import check, detect_country, ends_in_known_place
 from address.settings import get_settings
 from address.standardize import standardize
 
@@ -71,6 +74,7 @@ __all__ = [
     "Suggestion",
     "Verdict",
     "Verification",
+    "classifier_valid_probability",
     "verify",
     "verify_batch",
 ]
@@ -249,6 +253,7 @@ class _Evidence:
     country: str | None
     rule_reasons: tuple[Reason, ...]
     candidates: tuple[SearchCandidate, ...]
+    ends_in_known_place: bool
 
     @property
     def best(self) -> SearchCandidate | None:
@@ -293,8 +298,9 @@ def _gather(text: str, country: str | None, searcher: Searcher, limit: int) -> _
         else detect_country(parsed, default=get_settings().default_country)
     )
     rule_reasons = tuple(check(parsed, detected)) if detected else ()
+    complete = ends_in_known_place(clean, parsed, detected) if detected else False
     candidates = tuple(searcher.search(clean, k=limit + 1, country=country))
-    return _Evidence(clean, parsed, detected, rule_reasons, candidates)
+    return _Evidence(clean, parsed, detected, rule_reasons, candidates, complete)
 
 
 def _matched_label(label: str) -> str:
@@ -378,16 +384,25 @@ def _suggestions(
     )
 
 
-def _valid_probability(result: Classification, rules: tuple[Reason, ...]) -> float:
-    """The classifier's valid probability, with its postcode-area doubts set aside.
+def classifier_valid_probability(
+    result: Classification, rules: Sequence[Reason], ends_in_known_place: bool = False
+) -> float:
+    """The classifier's valid probability, with the doubts the rules settle set aside.
 
     The classifier cannot know the postcode areas of places it never saw (it calls a
-    Cincinnati ZIP a "mismatch" because it learnt Iowa's); the rules' postcode-prefix
-    data judge that, so unless they flagged it, that share counts as valid.
+    Cincinnati ZIP a "mismatch" because it learnt Iowa's); the rules (postcode prefixes
+    and the postcode gazetteer) judge that, so unless they flagged it, that share counts
+    as valid: for "12 Main St, Anamosa, IA 52205" with valid 0.6 and mismatch 0.3, 0.9.
+    Nor can it tell a short town from a cut one ("Gan", "Fulda"); when the text ends with
+    a town the gazetteer places at its postcode (``ends_in_known_place``, see
+    :func:`address.rules.ends_in_known_place`), its ``truncated`` share counts as valid too.
     """
-    if Reason.POSTCODE_LOCALITY_MISMATCH in rules:
-        return result.valid_probability
-    doubt = sum(p for r, p in result.reasons if r is Reason.POSTCODE_LOCALITY_MISMATCH)
+    settled = (
+        set() if Reason.POSTCODE_LOCALITY_MISMATCH in rules else {Reason.POSTCODE_LOCALITY_MISMATCH}
+    )
+    if ends_in_known_place:
+        settled.add(Reason.TRUNCATED)
+    doubt = sum(p for r, p in result.reasons if r in settled)
     return min(1.0, result.valid_probability + doubt)
 
 
@@ -503,7 +518,7 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
             suggestions=suggestions,
         )
 
-    p_valid = _valid_probability(classification, rules)
+    p_valid = classifier_valid_probability(classification, rules, evidence.ends_in_known_place)
     if p_valid <= CLASSIFIER_INVALID:
         reasons = [*_classifier_reasons(classification), *rules, Reason.UNKNOWN_ADDRESS]
         return answer(

@@ -49,7 +49,9 @@ app.command("autocomplete")(index_autocomplete)
 def data_fetch(
     force: Annotated[bool, typer.Option(help="Download and rebuild even if present.")] = False,
 ) -> None:
-    """Download libpostal's data and build the default reference table (idempotent)."""
+    """Download libpostal's data and build the postcode gazetteer and the default reference
+    table (idempotent)."""
+    from address.gazetteer import fetch_gazetteer
     from address.libpostal_data import fetch_libpostal_data
     from address.settings import get_settings
     from index.reference import fetch_default_reference
@@ -57,10 +59,17 @@ def data_fetch(
     settings = get_settings()
     try:
         libpostal_dir = fetch_libpostal_data(settings.libpostal_dir, force=force)
+        gazetteer = fetch_gazetteer(settings.gazetteer_table, force=force)
         reference = fetch_default_reference(settings.reference_table, force=force)
     except AddressError as error:
         fail(error)
-    emit({"libpostal_data_dir": str(libpostal_dir), "reference_table": str(reference)})
+    emit(
+        {
+            "libpostal_data_dir": str(libpostal_dir),
+            "gazetteer_table": str(gazetteer),
+            "reference_table": str(reference),
+        }
+    )
 
 
 @data_app.command("build-reference")

@@ -36,7 +36,12 @@ class Resources:
     index_dir: Path
     adapter_dir: Path | None
     loaded: dict[str, bool] = field(
-        default_factory=lambda: {"libpostal": False, "index": False, "classifier": False}
+        default_factory=lambda: {
+            "libpostal": False,
+            "gazetteer": False,
+            "index": False,
+            "classifier": False,
+        }
     )
     index: AddressIndex | None = None
     classifier: Classifier | None = None
@@ -53,13 +58,17 @@ class Resources:
         return Loaded(self.index, self.classifier)
 
     def load_all(self) -> None:
-        """Load libpostal, the index and the classifier; on failure stay not ready."""
+        """Load libpostal, the postcode gazetteer, the index and the classifier; on failure
+        stay not ready."""
+        from address.gazetteer import check_gazetteer
         from finetune.classifier import Classifier
         from index.store import load_index
 
         try:
             load_libpostal()
             self.loaded["libpostal"] = True
+            check_gazetteer()
+            self.loaded["gazetteer"] = True
             self.index = load_index(self.index_dir)
             self.loaded["index"] = True
             self.classifier = Classifier.load(self.adapter_dir)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import re
 import tempfile
 from collections import Counter
@@ -34,6 +33,7 @@ import pyarrow.parquet as pq
 
 from address.downloads import pip_download
 from address.errors import ReferenceDataError
+from address.parquet import write_parquet_atomically
 from address.settings import get_settings
 from address.standardize import format_address_line
 from index._iceland import ICELAND_SOURCE, count_iceland_rows, iter_iceland_components
@@ -134,20 +134,6 @@ def _is_reference_table(path: Path) -> bool:
         return path.is_file() and _schema_problem(pq.read_schema(path)) is None
     except (OSError, pa.ArrowException):
         return False
-
-
-def _write_atomically(table: pa.Table, out: Path) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp_name)
-        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; the table is shared data
-        os.replace(tmp_name, out)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return out
 
 
 def _table_to_frame(table: pa.Table) -> pd.DataFrame:
@@ -253,7 +239,7 @@ def fetch_default_reference(
         ICELAND_SOURCE,
     )
     _check_unique_ids(columns.data["id"])
-    return _write_atomically(columns.to_table(), out)
+    return write_parquet_atomically(columns.to_table(), out)
 
 
 # -------------------------------------------------------------------- user files
@@ -460,4 +446,4 @@ def build_reference(inputs: list[Path], out: Path) -> Path:
     combined = pd.concat(frames, ignore_index=True)
     _check_unique_ids(combined["id"])
     table = pa.Table.from_pandas(combined, schema=REFERENCE_SCHEMA, preserve_index=False)
-    return _write_atomically(table, out)
+    return write_parquet_atomically(table, out)

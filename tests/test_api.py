@@ -35,7 +35,12 @@ def test_health_and_ready(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["components"] == {"libpostal": True, "index": True, "classifier": True}
+    assert ready.json()["components"] == {
+        "libpostal": True,
+        "gazetteer": True,
+        "index": True,
+        "classifier": True,
+    }
 
 
 def test_autocomplete_suggests_from_the_third_character(

@@ -61,6 +61,23 @@ def _tmp_files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.glob(".*.tmp"))
 
 
+def _not_ready(config: Settings, loaded: dict[str, bool], error: str, problem: str) -> None:
+    """Start the service with ``config``: it must stay not ready, /readyz saying which
+    parts loaded and why not (``error`` opens the message, ``problem`` is in it), and
+    /v1/verify answering 503 with the same reason."""
+    with TestClient(create_app(load_in_background=False, settings=config)) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        body = ready.json()
+        assert body["components"] == loaded
+        assert body["error"].startswith(error)
+        assert problem in body["error"]
+        verify = client.post("/v1/verify", json={"address": "4570 Frozen Hill Rd, Anamosa IA"})
+        assert verify.status_code == 503
+        assert verify.json()["type"] == "NotReadyError"
+        assert problem in verify.json()["error"]
+
+
 # ------------------------------------------------------------------ 1. index
 
 
@@ -100,18 +117,8 @@ def test_damaged_index_is_a_typed_error_and_the_service_stays_not_ready(
         load_index(folder)
     assert problem in str(refused.value)
 
-    config = Settings(index_path=folder)
-    with TestClient(create_app(load_in_background=False, settings=config)) as client:
-        ready = client.get("/readyz")
-        assert ready.status_code == 503
-        body = ready.json()
-        assert body["components"] == {"libpostal": True, "index": False, "classifier": False}
-        assert body["error"].startswith("IndexNotReadyError: ")
-        assert problem in body["error"]
-        verify = client.post("/v1/verify", json={"address": "4570 Frozen Hill Rd, Anamosa IA"})
-        assert verify.status_code == 503
-        assert verify.json()["type"] == "NotReadyError"
-        assert problem in verify.json()["error"]
+    loaded = {"libpostal": True, "gazetteer": True, "index": False, "classifier": False}
+    _not_ready(Settings(index_path=folder), loaded, "IndexNotReadyError: ", problem)
 
 
 # ------------------------------------------------------------------ 2. classifier adapter
@@ -147,17 +154,8 @@ def test_damaged_adapter_leaves_the_service_not_ready(
         Classifier.load(adapter)
 
     config = Settings(index_path=built_index, adapter_path=adapter)
-    with TestClient(create_app(load_in_background=False, settings=config)) as client:
-        ready = client.get("/readyz")
-        assert ready.status_code == 503
-        assert ready.json()["components"] == {
-            "libpostal": True,
-            "index": True,
-            "classifier": False,
-        }
-        assert ready.json()["error"].startswith("ClassifierNotReadyError: ")
-        assert problem in ready.json()["error"]
-        assert client.post("/v1/verify", json={"address": "Laugavegur 12b"}).status_code == 503
+    loaded = {"libpostal": True, "gazetteer": True, "index": True, "classifier": False}
+    _not_ready(config, loaded, "ClassifierNotReadyError: ", problem)
 
 
 @pytest.fixture(scope="module")
@@ -266,6 +264,37 @@ def test_damaged_libpostal_data_is_a_typed_error_naming_the_fix(
         assert "addr data fetch --force" in error["error"]
         check_data_dir(farm)  # the size check alone does pass
     assert _sha256(real_numex) == before
+
+
+GAZETTEER_DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
+    "file missing": (lambda path: None, "is missing; run `make setup`"),
+    "file cut short": (
+        lambda path: path.write_bytes(get_settings().gazetteer_table.read_bytes()[:100_000]),
+        "is unreadable",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", list(GAZETTEER_DAMAGE))
+def test_damaged_gazetteer_keeps_the_service_not_ready(
+    damage: str,
+    built_index: Path,
+    tmp_path: Path,
+    libpostal: None,
+    fresh_settings: pytest.MonkeyPatch,
+) -> None:
+    """Without a readable postcode gazetteer the rules cannot check postcodes against
+    towns: the service answers 503 and names the fix instead of judging without it."""
+    gazetteer = tmp_path / "postcodes.parquet"
+    harm, problem = GAZETTEER_DAMAGE[damage]
+    harm(gazetteer)  # reads the real table's path: settings are read again below
+    fresh_settings.setenv("ADDR_GAZETTEER_PATH", str(gazetteer))
+    get_settings.cache_clear()
+
+    loaded = {"libpostal": True, "gazetteer": False, "index": False, "classifier": False}
+    _not_ready(
+        Settings(index_path=built_index), loaded, "DataNotReadyError: postcode gazetteer", problem
+    )
 
 
 # ------------------------------------------------------------------ 4. disk full

