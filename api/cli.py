@@ -135,6 +135,13 @@ def serve(
     # No progress bars in a service's log (model loading draws some); tqdm reads
     # this when first imported, here or in each worker process.
     os.environ.setdefault("TQDM_DISABLE", "1")
+    # glibc gives threads that allocate at once their own malloc arenas (up to 8 per
+    # core), and a worker's request threads (FastAPI's threadpool, torch's) grow them for
+    # minutes under steady load. Capped at two per worker, 5 workers grew +113 MB over a
+    # 20-minute load test, levelling off to +5.5 MB/min (eval/results/load_test.md);
+    # uncapped, 3- and 7-minute runs were still growing at 72 and 21 MB/min at the end.
+    # glibc reads it as each worker process starts.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     import uvicorn
 
     from address.settings import get_settings
