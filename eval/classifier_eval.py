@@ -13,7 +13,14 @@ Sets:
 Methods:
   * ``lora``: the shipped classifier (merged LoRA, bfloat16 weights), ``lora_fp32``
     (merged, float32 as trained) and ``lora_int8`` (dynamic int8) for the precision delta.
-  * ``rules``: libpostal ``parse`` + ``detect_country`` + ``rules.check``; no reason means
+  * ``lora+gazetteer``: the shipped classifier as ``address.verify`` combines it with
+    the rules: a postcode the rules place away from the town (state prefixes, the
+    GeoNames postcode gazetteer) is a ``postcode_locality_mismatch``; otherwise the
+    classifier's own mismatch share counts as valid, since it cannot know postcodes,
+    and so does its ``truncated`` share when the text ends with a town the gazetteer
+    places at its postcode ("Am Rain 1a, 36043 Fulda").
+  * ``rules``: libpostal ``parse`` + ``rules.check`` with the example's country (the
+    caller of ``verify`` passes it; the classifier sees only the text); no reason means
     valid, the first reason in the classifier's label set is the prediction, a reason
     outside it (missing_postcode, postcode_format, unknown_region) counts as ``other``.
   * ``zeroshot``: the same base LLM (all 30 layers, as a causal LM) prompted to answer
@@ -230,22 +237,30 @@ def other_country_set(
 # --------------------------------------------------------------------------- methods
 
 
-def rules_predict(texts: Sequence[str]) -> tuple[list[str], list[float]]:
-    """Rules-only baseline: label and 0/1 valid score per text."""
+def rule_evidence(texts: Sequence[str], countries: Sequence[str]) -> list[tuple[list[str], bool]]:
+    """Per text, ``rules.check``'s reasons and whether it ends in a known place
+    (``rules.ends_in_known_place``), for libpostal's parse and the example's country, as a
+    checkout form passes it to ``verify`` (the classifier sees the text alone);
+    ``([OTHER], False)`` when the text cannot be parsed."""
     from address.errors import AddressError
     from address.libpostal import parse
-    from address.rules import check, detect_country
-    from address.settings import get_settings
+    from address.rules import check, ends_in_known_place
 
-    default = get_settings().default_country
-    labels, scores = [], []
-    for text in texts:
+    out: list[tuple[list[str], bool]] = []
+    for text, country in zip(texts, countries, strict=True):
         try:
             parsed = parse(text)
-            country = detect_country(parsed, default) or "US"
             reasons = [r.value for r in check(parsed, country)]
+            out.append((reasons, ends_in_known_place(text, parsed, country)))
         except AddressError:
-            reasons = [OTHER]
+            out.append(([OTHER], False))
+    return out
+
+
+def rules_predict(texts: Sequence[str], countries: Sequence[str]) -> tuple[list[str], list[float]]:
+    """Rules-only baseline: label and 0/1 valid score per text."""
+    labels, scores = [], []
+    for reasons, _ in rule_evidence(texts, countries):
         if not reasons:
             labels.append(VALID)
         else:
@@ -307,6 +322,34 @@ def lora_predict(classifier: Any, texts: Sequence[str]) -> tuple[list[str], list
     return labels, [row[LABELS.index(VALID)] for row in rows]
 
 
+def lora_gazetteer_predict(
+    classifier: Any, texts: Sequence[str], countries: Sequence[str]
+) -> tuple[list[str], list[float]]:
+    """The classifier as ``address.verify`` uses it beside the rules: a postcode the rules
+    place away from the town (state prefixes, the postcode gazetteer) is a mismatch;
+    otherwise the classifier's own mismatch share counts as valid, and so does its
+    ``truncated`` share when the text ends in a known place
+    (:func:`address.verify.classifier_valid_probability`)."""
+    from address.model import Reason
+    from address.verify import classifier_valid_probability
+
+    mismatch = Reason.POSTCODE_LOCALITY_MISMATCH
+    labels, scores = [], []
+    results = classifier.classify_batch(list(texts))
+    for result, (reasons, complete) in zip(results, rule_evidence(texts, countries), strict=True):
+        flagged = [mismatch] if mismatch.value in reasons else []
+        p_valid = classifier_valid_probability(result, flagged, complete)
+        settled = {mismatch, Reason.TRUNCATED} if complete else {mismatch}
+        if flagged:
+            labels.append(mismatch.value)
+        elif p_valid >= (classifier.valid_threshold or 0.5):
+            labels.append(VALID)
+        else:
+            labels.append(next(r.value for r, _ in result.reasons if r not in settled))
+        scores.append(0.0 if flagged else p_valid)
+    return labels, scores
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -317,7 +360,7 @@ def _plot(confusions: dict[str, dict[str, list[list[int]]]], path: Path) -> None
     import matplotlib.pyplot as plt
 
     sets = [name for name in confusions if name in ("heldout", "other")]
-    methods = ["lora", "rules", "zeroshot"]
+    methods = ["lora", "lora+gazetteer", "rules", "zeroshot"]
     fig, axes = plt.subplots(len(sets), len(methods), figsize=(5 * len(methods), 4.6 * len(sets)))
     short = [label.replace("postcode_locality_mismatch", "pc_mismatch") for label in LABELS]
     for r, name in enumerate(sets):
@@ -455,14 +498,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     confusions: dict[str, dict[str, list[list[int]]]] = {}
     for name, examples in sets.items():
         texts, gold = [e.text for e in examples], [e.label for e in examples]
+        countries = [e.country for e in examples]
         reports: dict[str, Report] = {}
         methods: list[tuple[str, Callable[[Sequence[str]], tuple[list[str], list[float]]]]] = [
             ("lora", lambda t: lora_predict(shipped, t)),
             ("lora_fp32", lambda t: lora_predict(fp32, t)),
             ("lora_int8", lambda t: lora_predict(int8, t)),
+            ("lora+gazetteer", lambda t, c=countries: lora_gazetteer_predict(shipped, t, c)),
         ]
         if not args.lora_only:
-            methods.append(("rules", rules_predict))
+            methods.append(("rules", lambda t, c=countries: rules_predict(t, c)))
         for method, predict in methods:
             pred, score = predict(texts)
             reports[method] = report(gold, pred, score, LABELS)
