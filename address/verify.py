@@ -32,7 +32,8 @@ scores: ≥ 0.95 same address, 0.85–0.95 same address with a minor difference,
      ``postcode_locality_mismatch`` share counts as valid unless the rules (state
      postcode prefixes, the postcode gazetteer) found a mismatch: it cannot know
      the postcode areas of places it was not trained on. A mismatch the rules
-     found keeps the verdict at ``uncertain`` / ``confirm`` at best. Its
+     found, or a town the rules found cut short (``truncated``), keeps the verdict
+     at ``uncertain`` / ``confirm`` at best. Its
      ``truncated`` share counts as valid when the text ends with a town the
      gazetteer places at the text's postcode ("Am Rain 1a, 36043 Fulda").
    Granularity is ``locality`` when a candidate confirms the town or postcode,
@@ -75,6 +76,7 @@ __all__ = [
     "Verdict",
     "Verification",
     "classifier_valid_probability",
+    "settled_doubts",
     "verify",
     "verify_batch",
 ]
@@ -397,21 +399,28 @@ def classifier_valid_probability(
     a town the gazetteer places at its postcode (``ends_in_known_place``, see
     :func:`address.rules.ends_in_known_place`), its ``truncated`` share counts as valid too.
     """
-    settled = (
-        set() if Reason.POSTCODE_LOCALITY_MISMATCH in rules else {Reason.POSTCODE_LOCALITY_MISMATCH}
-    )
-    if ends_in_known_place:
-        settled.add(Reason.TRUNCATED)
+    settled = settled_doubts(ends_in_known_place)
+    if Reason.POSTCODE_LOCALITY_MISMATCH in rules:
+        settled.discard(Reason.POSTCODE_LOCALITY_MISMATCH)
     doubt = sum(p for r, p in result.reasons if r in settled)
     return min(1.0, result.valid_probability + doubt)
 
 
-def _classifier_reasons(result: Classification) -> list[Reason]:
+def settled_doubts(ends_in_known_place: bool) -> set[Reason]:
+    """Classifier reasons the rules answer better: the postcode's area, and whether a text
+    that ends in a known place was cut short."""
+    settled = {Reason.POSTCODE_LOCALITY_MISMATCH}
+    if ends_in_known_place:
+        settled.add(Reason.TRUNCATED)
+    return settled
+
+
+def _classifier_reasons(result: Classification, ends_in_known_place: bool) -> list[Reason]:
+    """The classifier's reasons worth reporting, less those the rules settle."""
+    settled = settled_doubts(ends_in_known_place)
     total = sum(p for _, p in result.reasons) or 1.0
     return [
-        r
-        for r, p in result.reasons
-        if p / total >= CLASSIFIER_REASON_SHARE and r is not Reason.POSTCODE_LOCALITY_MISMATCH
+        r for r, p in result.reasons if p / total >= CLASSIFIER_REASON_SHARE and r not in settled
     ]
 
 
@@ -498,7 +507,11 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
         if hard:
             explained = []
             if classification is not None and classification.valid_probability < 0.5:
-                explained = [r for r in _classifier_reasons(classification) if r in _TEXT_REASONS]
+                explained = [
+                    r
+                    for r in _classifier_reasons(classification, evidence.ends_in_known_place)
+                    if r in _TEXT_REASONS
+                ]
             return answer(
                 Verdict.INVALID,
                 RULE_VERDICT_CONFIDENCE,
@@ -520,7 +533,11 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
 
     p_valid = classifier_valid_probability(classification, rules, evidence.ends_in_known_place)
     if p_valid <= CLASSIFIER_INVALID:
-        reasons = [*_classifier_reasons(classification), *rules, Reason.UNKNOWN_ADDRESS]
+        reasons = [
+            *_classifier_reasons(classification, evidence.ends_in_known_place),
+            *rules,
+            Reason.UNKNOWN_ADDRESS,
+        ]
         return answer(
             Verdict.INVALID,
             1 - p_valid,
@@ -540,7 +557,9 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
             checks,
             suggestions=suggestions,
         )
-    doubts = _classifier_reasons(classification) if p_valid < 0.5 else []
+    doubts = (
+        _classifier_reasons(classification, evidence.ends_in_known_place) if p_valid < 0.5 else []
+    )
     return answer(
         Verdict.UNCERTAIN,
         max(p_valid, 1 - p_valid),

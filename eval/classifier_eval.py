@@ -15,14 +15,16 @@ Methods:
     (merged, float32 as trained) and ``lora_int8`` (dynamic int8) for the precision delta.
   * ``lora+gazetteer``: the shipped classifier as ``address.verify`` combines it with
     the rules: a postcode the rules place away from the town (state prefixes, the
-    GeoNames postcode gazetteer) is a ``postcode_locality_mismatch``; otherwise the
-    classifier's own mismatch share counts as valid, since it cannot know postcodes,
-    and so does its ``truncated`` share when the text ends with a town the gazetteer
-    places at its postcode ("Am Rain 1a, 36043 Fulda").
-  * ``rules``: libpostal ``parse`` + ``rules.check`` with the example's country (the
-    caller of ``verify`` passes it; the classifier sees only the text); no reason means
-    valid, the first reason in the classifier's label set is the prediction, a reason
-    outside it (missing_postcode, postcode_format, unknown_region) counts as ``other``.
+    GeoNames postcode gazetteer) is a ``postcode_locality_mismatch``, a town that breaks
+    off inside the name of one of its postcode's places is ``truncated``; otherwise the
+    classifier's own mismatch share counts as valid, since it cannot know postcodes, and
+    so does its ``truncated`` share when the text ends with a town the gazetteer places
+    at its postcode ("Am Rain 1a, 36043 Fulda").
+  * ``rules``: libpostal ``parse`` + ``rules.check``, both with the example's country
+    (the caller of ``verify`` passes it; the classifier sees only the text); no reason
+    means valid, the first reason in the classifier's label set is the prediction, a
+    reason outside it (missing_postcode, postcode_format, unknown_region) counts as
+    ``other``.
   * ``zeroshot``: the same base LLM (all 30 layers, as a causal LM) prompted to answer
     with one word; the label is the word with the highest next-token likelihood.
 
@@ -239,8 +241,8 @@ def other_country_set(
 
 def rule_evidence(texts: Sequence[str], countries: Sequence[str]) -> list[tuple[list[str], bool]]:
     """Per text, ``rules.check``'s reasons and whether it ends in a known place
-    (``rules.ends_in_known_place``), for libpostal's parse and the example's country, as a
-    checkout form passes it to ``verify`` (the classifier sees the text alone);
+    (``rules.ends_in_known_place``), for libpostal's parse with the example's country, as
+    ``verify`` does when a checkout form passes it (the classifier sees the text alone);
     ``([OTHER], False)`` when the text cannot be parsed."""
     from address.errors import AddressError
     from address.libpostal import parse
@@ -249,7 +251,7 @@ def rule_evidence(texts: Sequence[str], countries: Sequence[str]) -> list[tuple[
     out: list[tuple[list[str], bool]] = []
     for text, country in zip(texts, countries, strict=True):
         try:
-            parsed = parse(text)
+            parsed = parse(text, country)
             reasons = [r.value for r in check(parsed, country)]
             out.append((reasons, ends_in_known_place(text, parsed, country)))
         except AddressError:
@@ -325,28 +327,28 @@ def lora_predict(classifier: Any, texts: Sequence[str]) -> tuple[list[str], list
 def lora_gazetteer_predict(
     classifier: Any, texts: Sequence[str], countries: Sequence[str]
 ) -> tuple[list[str], list[float]]:
-    """The classifier as ``address.verify`` uses it beside the rules: a postcode the rules
-    place away from the town (state prefixes, the postcode gazetteer) is a mismatch;
-    otherwise the classifier's own mismatch share counts as valid, and so does its
-    ``truncated`` share when the text ends in a known place
-    (:func:`address.verify.classifier_valid_probability`)."""
+    """The classifier as ``address.verify`` uses it beside the rules: what the rules'
+    postcode checks find (a postcode away from the town, a town cut off inside the name
+    of one of the postcode's places) stands; otherwise the classifier's own mismatch
+    share counts as valid, and so does its ``truncated`` share when the text ends in a
+    known place (:func:`address.verify.classifier_valid_probability`)."""
     from address.model import Reason
-    from address.verify import classifier_valid_probability
+    from address.verify import classifier_valid_probability, settled_doubts
 
-    mismatch = Reason.POSTCODE_LOCALITY_MISMATCH
+    by_rules = (Reason.POSTCODE_LOCALITY_MISMATCH, Reason.TRUNCATED)
     labels, scores = [], []
     results = classifier.classify_batch(list(texts))
     for result, (reasons, complete) in zip(results, rule_evidence(texts, countries), strict=True):
-        flagged = [mismatch] if mismatch.value in reasons else []
-        p_valid = classifier_valid_probability(result, flagged, complete)
-        settled = {mismatch, Reason.TRUNCATED} if complete else {mismatch}
-        if flagged:
-            labels.append(mismatch.value)
+        found = [r for r in by_rules if r.value in reasons]
+        p_valid = classifier_valid_probability(result, found, complete)
+        settled = settled_doubts(complete)
+        if found:
+            labels.append(found[0].value)
         elif p_valid >= (classifier.valid_threshold or 0.5):
             labels.append(VALID)
         else:
             labels.append(next(r.value for r, _ in result.reasons if r not in settled))
-        scores.append(0.0 if flagged else p_valid)
+        scores.append(0.0 if found else p_valid)
     return labels, scores
 
 

@@ -64,7 +64,7 @@ from eval.bench_index import (
     corrupt,
     corrupted_queries,
 )
-from eval.classifier_eval import DATASETS, _de, _fr, _uk, other_country_set, rules_predict
+from eval.classifier_eval import DATASETS, _de, _fr, _uk, other_country_set
 
 if TYPE_CHECKING:
     from finetune.classifier import Classifier
@@ -735,17 +735,22 @@ def _verdicts(
     return verdicts, classifier_used
 
 
-def _rules_with_country(texts: Sequence[str], country: str) -> list[str]:
-    """Rules-only verdicts when the country is known: libpostal with the country hint,
-    then ``address.rules.check`` for that country; no reason = valid."""
+def _rules_verdicts(texts: Sequence[str], country: str | None) -> list[str]:
+    """Rules-only verdicts: libpostal (with the country hint when one is given), then
+    ``address.rules.check`` for that country, else for the one ``detect_country`` finds
+    (falling back to the service's default, as verify does); no reason = valid."""
     from address.errors import AddressError
     from address.libpostal import parse
-    from address.rules import check
+    from address.rules import check, detect_country
+    from address.settings import get_settings
 
+    default = get_settings().default_country
     verdicts = []
     for text in texts:
         try:
-            valid = not check(parse(text, country.lower()), country)
+            parsed = parse(text, country.lower() if country else None)
+            code = country or detect_country(parsed, default) or "US"
+            valid = not check(parsed, code)
         except AddressError:
             valid = False
         verdicts.append("valid" if valid else "invalid")
@@ -779,11 +784,7 @@ def _verify_set(
             "addresses_per_s": round(len(texts) / seconds, 1),
         }
         start = time.perf_counter()
-        if given:
-            rule_verdicts = _rules_with_country(texts, given)
-        else:
-            labels, _ = rules_predict(texts)  # eval.classifier_eval's rules baseline
-            rule_verdicts = ["valid" if label == VALID else "invalid" for label in labels]
+        rule_verdicts = _rules_verdicts(texts, given)
         rules[mode] = {
             "method": "libpostal parse + address.rules.check "
             + (f"for {given}" if given else "for the detected country")
@@ -1052,7 +1053,7 @@ def _markdown(result: dict[str, Any]) -> str:
             f"{VERIFY_CHUNK}, once with the country given (as a checkout that knows it sends "
             "it) and once without (the service then detects it, falling back to US). Baseline: "
             "rules only (libpostal, then `address.rules.check`; no reason = valid), the same "
-            "two ways; without a country it is `eval.classifier_eval.rules_predict`. The "
+            "two ways (without a country, for the one `address.rules.detect_country` finds). The "
             "positives were chosen as those libpostal reads as number + street + town, the very "
             "reading the rules check, so the rules can hardly reject them: the rules' figures "
             "on positives are an upper bound.",

@@ -13,7 +13,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from address.errors import DataNotReadyError
-from address.gazetteer import Agreement, build_gazetteer, check_gazetteer, postcode_agreement
+from address.gazetteer import (
+    Agreement,
+    build_gazetteer,
+    check_gazetteer,
+    postcode_agreement,
+    town_cut_short,
+)
 from address.libpostal import parse
 from address.model import Reason
 from address.rules import check, ends_in_known_place
@@ -29,6 +35,7 @@ _ROWS: list[tuple[str, str, str, float | None, float | None]] = [
     ("GB", "EH1", "Edinburgh", 55.95, -3.19),
     ("GB", "M1", "Manchester", 53.48, -2.24),
     ("GB", "M1", "Ardwick", 53.47, -2.22),
+    ("DE", "60311", "Frankfurt am Main", 50.11, 8.68),
     ("GB", "ZE1", "Lerwick", None, None),  # no coordinates: skipped
 ]
 # ... in the wheel's own record format.
@@ -49,7 +56,7 @@ def test_build_keeps_compact_postcodes_folded_names_and_district_free_town_names
     small_gazetteer: Path,
 ) -> None:
     rows = pq.read_table(small_gazetteer).to_pylist()
-    assert len(rows) == 10  # 8 records with coordinates, "Paris 13" and "Lyon 06" twice
+    assert len(rows) == 11  # 9 records with coordinates, "Paris 13" and "Lyon 06" twice
     places = {(r["country"], r["postcode"], r["place"]) for r in rows}
     assert ("IS", "220", "hafnarfjordur") in places
     assert {("FR", "75013", "paris 13"), ("FR", "75013", "paris")} <= places
@@ -85,6 +92,28 @@ def test_agreement_of_a_town_with_a_postcode(
     small_gazetteer: Path, country: str, postcode: str, towns: list[str], expected: Agreement
 ) -> None:
     assert postcode_agreement(country, postcode, towns) is expected
+
+
+@pytest.mark.parametrize(
+    ("country", "postcode", "towns", "expected"),
+    [
+        ("GB", "M1 1AE", ["Manches"], True),
+        ("FR", "69006", ["Ly"], True),
+        ("DE", "60311", ["Frankf"], True),
+        # Whole names, or a cut at the end of one of the place's words.
+        ("GB", "M1 1AE", ["Manchester"], False),
+        ("DE", "60311", ["Frankfurt"], False),
+        # A known place elsewhere is a mismatch, not a cut.
+        ("GB", "M1 1AE", ["Edinburgh"], False),
+        # Unknown postcode, no town.
+        ("GB", "ZE1 0AA", ["Lerw"], False),
+        ("GB", "M1 1AE", [], False),
+    ],
+)
+def test_town_cut_short(
+    small_gazetteer: Path, country: str, postcode: str, towns: list[str], expected: bool
+) -> None:
+    assert town_cut_short(country, postcode, towns) is expected
 
 
 def test_a_missing_gazetteer_names_the_set_up(
@@ -141,6 +170,14 @@ def test_rules_flag_a_postcode_from_another_part_of_the_state(libpostal: None) -
     wrong = parse("4570 Frozen Hill Rd, Anamosa, IA 50309")
     assert check(right, "US") == []
     assert check(wrong, "US") == [Reason.POSTCODE_LOCALITY_MISMATCH]
+
+
+@pytest.mark.slow
+def test_rules_flag_a_town_cut_short(libpostal: None) -> None:
+    cut = parse("Waldstraße 1, 68642 Bürst", "de")
+    whole = parse("Waldstraße 1, 68642 Bürstadt", "de")
+    assert check(cut, "DE") == [Reason.TRUNCATED]
+    assert check(whole, "DE") == []
 
 
 @pytest.mark.slow

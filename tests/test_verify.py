@@ -183,6 +183,16 @@ def test_a_postcode_from_elsewhere_in_the_country_is_a_mismatch(
     assert postcode.confirmation is Confirmation.SUSPICIOUS
 
 
+def test_a_town_cut_inside_its_name_is_truncated_and_a_whole_one_is_not(
+    index: AddressIndex, classifier: Classifier
+) -> None:
+    cut = verify("Waldstraße 1, 68642 Bürst", "DE", searcher=index, classifier=classifier)
+    whole = verify("Waldstraße 1, 68642 Bürstadt", "DE", searcher=index, classifier=classifier)
+    assert Reason.TRUNCATED in cut.reasons
+    assert cut.verdict is not Verdict.VALID
+    assert Reason.TRUNCATED not in whole.reasons
+
+
 def _answer(valid: float, **reasons: float) -> Classification:
     from finetune.classifier import Classification as Answer
 
