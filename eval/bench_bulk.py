@@ -305,8 +305,8 @@ def _markdown(result: dict[str, Any]) -> str:
         "# Bulk cleaning job: throughput and memory",
         "",
         f"Command: `{result['command']}`  ",
-        f"Machine: {result['machine']}, shared with another engineer's training run"
-        + (f" (load average {result['load_average']})." if "load_average" in result else "."),
+        f"Machine: {result['machine']}"
+        + (f"; load average {result['load_average']}." if "load_average" in result else "."),
         "",
         f"## Verification throughput: {s['rows']:,} mixed rows, {workers} workers, "
         f"chunks of {result['chunk_rows']}",

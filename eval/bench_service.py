@@ -264,8 +264,8 @@ def _markdown(r: dict[str, Any]) -> str:
         f"Command: `{r['command']}`  ",
         f"Date: {r['date']}  ",
         f"Machine: {r['machine']['cpus']} cores ({r['machine']['platform']}, Python "
-        f"{r['machine']['python']}), shared with a test run while measured; load average "
-        f"(1/5/15 min) before {r['load_average_before']}, after {r['load_average_after']}.  ",
+        f"{r['machine']['python']}); load average (1/5/15 min) before "
+        f"{r['load_average_before']}, after {r['load_average_after']}.  ",
         "Server: `addr serve` (uvicorn, default index, libpostal, classifier) on 127.0.0.1, "
         "`ADDR_LOG_LEVEL=WARNING`, rate limit lifted; ready after "
         f"{r['ready_seconds']} s.  ",
@@ -304,8 +304,8 @@ def _markdown(r: dict[str, Any]) -> str:
         "- The response does not say whether the classifier ran; *classifier decided* counts "
         'responses with `granularity == "none"` (nothing confirmed against the index).',
         "- Batches: 100 addresses drawn at random from the verify inputs.",
-        "- Latency is measured at the client and includes HTTP and JSON on loopback. The 2",
-        "  cores were shared with a test run, so the tails are contended figures.",
+        "- Latency is measured at the client and includes HTTP and JSON on loopback; client",
+        "  and server share the 2 cores.",
         "",
     ]
     return "\n".join(lines)
