@@ -60,7 +60,8 @@ class Resources:
     def load_all(self) -> None:
         """Load libpostal, the postcode gazetteer, the index and the classifier; on failure
         stay not ready."""
-        from address.gazetteer import check_gazetteer
+        from address.gazetteer import check_gazetteer, preload_country
+        from address.settings import get_settings
         from finetune.classifier import Classifier
         from index.store import load_index
 
@@ -68,6 +69,8 @@ class Resources:
             load_libpostal()
             self.loaded["libpostal"] = True
             check_gazetteer()
+            if default_country := get_settings().default_country:
+                preload_country(default_country)
             self.loaded["gazetteer"] = True
             self.index = load_index(self.index_dir)
             self.loaded["index"] = True

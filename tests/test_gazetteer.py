@@ -18,6 +18,7 @@ from address.gazetteer import (
     build_gazetteer,
     check_gazetteer,
     postcode_agreement,
+    preload_country,
     town_cut_short,
 )
 from address.libpostal import parse
@@ -122,6 +123,8 @@ def test_a_missing_gazetteer_names_the_set_up(
     fresh_settings.setenv("ADDR_GAZETTEER_PATH", str(tmp_path / "absent.parquet"))
     with pytest.raises(DataNotReadyError, match="is missing; run `make setup`"):
         postcode_agreement("IS", "101", ["Reykjavík"])
+    with pytest.raises(DataNotReadyError, match="is missing"):
+        preload_country("US")
 
 
 def test_a_corrupt_gazetteer_names_the_forced_fetch(
