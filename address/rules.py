@@ -196,12 +196,12 @@ def check(parsed: ParsedAddress, country: str) -> list[Reason]:
         and town_postcode_agreement(parsed, rules.code) is Agreement.INCONSISTENT
     ):
         reasons.append(Reason.POSTCODE_LOCALITY_MISMATCH)
+    towns = [value for value in parsed.localities() if _given(value)]
+    gazetteer_postcode = _gazetteer_postcode(parsed, rules)
     if (
-        matched is not None
-        and locality_given
-        and town_cut_short(
-            rules.code, matched, [value for value in parsed.localities() if _given(value)]
-        )
+        gazetteer_postcode is not None
+        and towns
+        and town_cut_short(rules.code, gazetteer_postcode, towns)
     ):
         reasons.append(Reason.TRUNCATED)
     return reasons
@@ -212,7 +212,8 @@ def town_postcode_agreement(parsed: ParsedAddress, country: str) -> Agreement:
 
     ``CONSISTENT`` for "Laugavegur 12b, 101 Reykjavík", ``INCONSISTENT`` for "Laugavegur
     12b, 600 Reykjavík" (600 is Akureyri's), ``UNKNOWN`` when the postcode is missing or
-    not in the country's format, no town is given, or the gazetteer knows neither.
+    not in the country's format, no town is given, or the gazetteer knows neither. A
+    postcode libpostal joined to the house number counts ("Sandavegur 18, 766 Þingeyri").
 
     Raises:
         UnknownCountryError: ``country`` is not a code with address rules.
@@ -220,12 +221,24 @@ def town_postcode_agreement(parsed: ParsedAddress, country: str) -> Agreement:
     """
     rules = _rules(country)
     towns = [value for value in parsed.localities() if _given(value)]
-    if rules.postcode_pattern is None or not towns or not _given(parsed.postcode):
+    postcode = _gazetteer_postcode(parsed, rules)
+    if postcode is None or not towns:
         return Agreement.UNKNOWN
-    matched = _match_postcode(rules.code, parsed.postcode or "")
-    if matched is None:
-        return Agreement.UNKNOWN
-    return postcode_agreement(rules.code, matched, towns)
+    return postcode_agreement(rules.code, postcode, towns)
+
+
+def _gazetteer_postcode(parsed: ParsedAddress, rules: _CountryRules) -> str | None:
+    """The postcode to look up: the parsed one in the country's format or, when none was
+    parsed, one that libpostal joined to the house number ("Sandavegur 18, 766 Þingeyri"
+    parses as house number "18 766"), provided it has the country's postcode format."""
+    if rules.postcode_pattern is None:
+        return None
+    if _given(parsed.postcode):
+        return _match_postcode(rules.code, parsed.postcode or "")
+    words = (parsed.house_number or "").split()
+    if len(words) == 2 and words[0][:1].isdigit():
+        return _match_postcode(rules.code, words[1])
+    return None
 
 
 def ends_in_known_place(text: str, parsed: ParsedAddress, country: str) -> bool:

@@ -23,7 +23,7 @@ from address.gazetteer import (
 )
 from address.libpostal import parse
 from address.model import Reason
-from address.rules import check, ends_in_known_place
+from address.rules import check, ends_in_known_place, town_postcode_agreement
 from address.settings import get_settings
 
 # Country, postcode, place, latitude, longitude of GeoNames postal-code records (rounded).
@@ -173,6 +173,22 @@ def test_rules_flag_a_postcode_from_another_part_of_the_state(libpostal: None) -
     wrong = parse("4570 Frozen Hill Rd, Anamosa, IA 50309")
     assert check(right, "US") == []
     assert check(wrong, "US") == [Reason.POSTCODE_LOCALITY_MISMATCH]
+
+
+@pytest.mark.slow
+def test_a_postcode_libpostal_joined_to_the_house_number_is_still_checked(
+    libpostal: None,
+) -> None:
+    """libpostal reads "Sandavegur 18, 766 Þingeyri" as house number "18 766"; 766 is
+    Djúpivogur's, 470 Þingeyri's."""
+    wrong, right = (
+        parse("Sandavegur 18, 766 Þingeyri", "is"),
+        parse("Sandavegur 18, 470 Þingeyri", "is"),
+    )
+    assert wrong.postcode is None and wrong.house_number == "18 766"
+    assert town_postcode_agreement(wrong, "IS") is Agreement.INCONSISTENT
+    assert check(wrong, "IS") == [Reason.POSTCODE_LOCALITY_MISMATCH]
+    assert town_postcode_agreement(right, "IS") is Agreement.CONSISTENT
 
 
 @pytest.mark.slow
