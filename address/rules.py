@@ -191,19 +191,16 @@ def check(parsed: ParsedAddress, country: str) -> list[Reason]:
             prefix = rules.region_postcodes.get(region)
             if prefix is not None and not prefix.match(_compact(matched)):
                 reasons.append(Reason.POSTCODE_LOCALITY_MISMATCH)
-    if (
-        Reason.POSTCODE_LOCALITY_MISMATCH not in reasons
-        and town_postcode_agreement(parsed, rules.code) is Agreement.INCONSISTENT
-    ):
-        reasons.append(Reason.POSTCODE_LOCALITY_MISMATCH)
     towns = [value for value in parsed.localities() if _given(value)]
     gazetteer_postcode = _gazetteer_postcode(parsed, rules)
-    if (
-        gazetteer_postcode is not None
-        and towns
-        and town_cut_short(rules.code, gazetteer_postcode, towns)
-    ):
-        reasons.append(Reason.TRUNCATED)
+    if gazetteer_postcode is not None and towns:
+        if (
+            Reason.POSTCODE_LOCALITY_MISMATCH not in reasons
+            and postcode_agreement(rules.code, gazetteer_postcode, towns) is Agreement.INCONSISTENT
+        ):
+            reasons.append(Reason.POSTCODE_LOCALITY_MISMATCH)
+        if town_cut_short(rules.code, gazetteer_postcode, towns):
+            reasons.append(Reason.TRUNCATED)
     return reasons
 
 
