@@ -40,10 +40,11 @@ from address.model import ParsedAddress, Reason
 from address.names import fold_name
 
 __all__ = [
+    "PlaceEvidence",
     "address_format",
     "check",
     "detect_country",
-    "ends_in_known_place",
+    "place_evidence",
     "postcode_matches",
     "town_postcode_agreement",
 ]
@@ -53,6 +54,8 @@ _DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # An ISO 3166-1 alpha-2 code as callers pass it: "US", "gb".
 _COUNTRY_CODE_RE = re.compile(r"[A-Za-z]{2}")
+# A word, then letters to the end of a comma-separated part: "715 Hella", "603 Akur".
+_POSTCODE_THEN_TOWN_RE = re.compile(r"(?:^|\s)(\S+)\s+([^\W\d_][^\d,]*?)\s*$")
 # Runs of whitespace inside a postcode as typed: "nw1  6xe".
 _WHITESPACE_RE = re.compile(r"\s+")
 # The separators people type or leave out inside a postcode: "nw16xe", "52205 1234", "00950".
@@ -237,26 +240,75 @@ def _gazetteer_lookup(parsed: ParsedAddress, rules: _CountryRules) -> tuple[str,
     return None if postcode is None else (postcode, towns)
 
 
-def ends_in_known_place(text: str, parsed: ParsedAddress, country: str) -> bool:
-    """Whether ``text`` ends with a whole, real place, so that nothing at its end was cut.
+class PlaceEvidence(StrEnum):
+    """What the postcode gazetteer says of a text's postcode and town, as one word that
+    the validity classifier reads before the text (see :func:`place_evidence`)."""
 
-    True when the gazetteer places the parsed town at the parsed postcode
-    (:func:`town_postcode_agreement` is ``CONSISTENT``) and the text ends with that
-    postcode, one of its towns, or a country's full name: "Am Rain 1a, 36043 Fulda",
-    "4 Rue Anatole France 22000 Saint-Brieuc, France". False for "Am Rain 1a, 36043 Fu"
-    (no town) and "Am Rain 1a, 36043 Fulda, Deut" (a cut country name).
+    PLACED = "placed"
+    """The town lies at the postcode and the text ends with a whole place: "Am Rain 1a,
+    36043 Fulda"."""
+    NEAR = "near"
+    """The town lies at the postcode, but the text goes on after it: "36043 Fulda, Deut"."""
+    FAR = "far"
+    """Every town the gazetteer knows lies far from the postcode: "Laugavegur 12b, 600
+    Reykjavík" (600 is Akureyri's)."""
+    CUT = "cut"
+    """The town breaks off inside a place of the postcode: "68642 Bürst" (Bürstadt)."""
+    UNKNOWN = "unknown"
+    """The gazetteer knows neither the postcode nor the town: a made-up "Kelmingen"."""
+    NONE = "none"
+    """Nothing to look up: no postcode of the country's shape, or no town."""
+
+
+def place_evidence(text: str, parsed: ParsedAddress, country: str) -> PlaceEvidence:
+    """What the gazetteer says of the parsed postcode and towns of ``text``.
+
+    A postcode libpostal joined to the house number counts ("Sandavegur 18, 766
+    Þingeyri"). Where the country writes the postcode before the town and libpostal found
+    no postcode or no town, the text's last "postcode town" pair is read instead:
+    libpostal takes the postcode of "Helluvað 1, 715 Hella" (Hella is 850) for a house
+    number and the town for part of the road.
+
+    ``PLACED`` needs the text to end with the postcode, one of the towns or a country's
+    full name: "4 Rue Anatole France 22000 Saint-Brieuc, France" is ``PLACED``, "Am Rain
+    1a, 36043 Fulda, Deut" (a cut country name) only ``NEAR``.
 
     Raises:
         UnknownCountryError: ``country`` is not a code with address rules.
         DataNotReadyError: the postcode gazetteer (``addr data fetch``) is missing.
     """
-    if town_postcode_agreement(parsed, country) is not Agreement.CONSISTENT:
-        return False
+    rules = _rules(country)
+    lookup = _gazetteer_lookup(parsed, rules) or _postcode_then_town(text, parsed, rules)
+    if lookup is None:
+        return PlaceEvidence.NONE
+    agreement = postcode_agreement(rules.code, *lookup)
+    if agreement is Agreement.INCONSISTENT:
+        return PlaceEvidence.FAR
+    if agreement is Agreement.UNKNOWN:
+        cut = town_cut_short(rules.code, *lookup)
+        return PlaceEvidence.CUT if cut else PlaceEvidence.UNKNOWN
     folded = fold_name(text)
-    endings = [parsed.postcode or "", *parsed.localities()]
+    endings = [parsed.postcode or "", lookup[0], *lookup[1], *parsed.localities()]
     if parsed.country and _country_from_name(parsed.country):
         endings.append(parsed.country)
-    return any((end := fold_name(value)) and folded.endswith(end) for value in endings)
+    ends = any((end := fold_name(value)) and folded.endswith(end) for value in endings)
+    return PlaceEvidence.PLACED if ends else PlaceEvidence.NEAR
+
+
+def _postcode_then_town(
+    text: str, parsed: ParsedAddress, rules: _CountryRules
+) -> tuple[str, list[str]] | None:
+    """The last postcode-shaped word followed by a town to the end of a comma-separated
+    part ("715 Hella" in "Helluvað 1, 715 Hella"), with any towns libpostal found, in
+    countries that write the postcode before the town; ``None`` elsewhere or without one."""
+    layout = rules.address_format
+    if not ("%Z" in layout and "%C" in layout and layout.index("%Z") < layout.index("%C")):
+        return None
+    for part in reversed(text.split(",")):
+        found = _POSTCODE_THEN_TOWN_RE.search(part)
+        if found and (postcode := _match_postcode(rules.code, found[1])) is not None:
+            return postcode, [found[2], *(t for t in parsed.localities() if _given(t))]
+    return None
 
 
 def address_format(country: str) -> str:

@@ -24,7 +24,8 @@ scores: ≥ 0.95 same address, 0.85–0.95 same address with a minor difference,
      postcode in the wrong format) → ``invalid`` / ``fix``; when not even a
      street was found, the classifier is asked only to say why
      (``not_an_address``, ``gibberish``, ``truncated``);
-   * otherwise the classifier decides:
+   * otherwise the classifier decides, reading the postcode gazetteer's word on the
+     text (``address.rules.place_evidence``: "placed", "far", "cut", ...) with it:
      ``valid_probability`` ≥ 0.9 → ``valid`` / ``accept`` (``uncertain`` /
      ``confirm`` instead when the known-good data covers that town or postcode
      but lacks the address); ≤ 0.1 → ``invalid`` / ``fix`` with its reasons;
@@ -54,7 +55,7 @@ from typing import Protocol
 from address.libpostal import expand, parse
 from address.model import LOCALITY_LABELS, REASON_MESSAGES, ParsedAddress, Reason
 from address.normalize import normalize
-from address.rules import check, detect_country, ends_in_known_place
+from address.rules import PlaceEvidence, check, detect_country, place_evidence
 from address.settings import get_settings
 from address.standardize import standardize
 
@@ -184,9 +185,15 @@ class Classification(Protocol):
 
 
 class Classifier(Protocol):
-    """Judges whether a text is a complete, deliverable address."""
+    """Judges whether a text is a complete, deliverable address, reading the postcode
+    gazetteer's word on each text (``evidence``) with it."""
 
-    def classify_batch(self, texts: Sequence[str]) -> Sequence[Classification]: ...
+    def classify_batch(
+        self,
+        texts: Sequence[str],
+        country: str | None = None,
+        evidence: Sequence[PlaceEvidence] | None = None,
+    ) -> Sequence[Classification]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +262,7 @@ class _Evidence:
     country: str | None
     rule_reasons: tuple[Reason, ...]
     candidates: tuple[SearchCandidate, ...]
-    ends_in_known_place: bool
+    place: PlaceEvidence
 
     @property
     def best(self) -> SearchCandidate | None:
@@ -300,9 +307,9 @@ def _gather(text: str, country: str | None, searcher: Searcher, limit: int) -> _
         else detect_country(parsed, default=get_settings().default_country)
     )
     rule_reasons = tuple(check(parsed, detected)) if detected else ()
-    complete = ends_in_known_place(clean, parsed, detected) if detected else False
+    place = place_evidence(clean, parsed, detected) if detected else PlaceEvidence.NONE
     candidates = tuple(searcher.search(clean, k=limit + 1, country=country))
-    return _Evidence(clean, parsed, detected, rule_reasons, candidates, complete)
+    return _Evidence(clean, parsed, detected, rule_reasons, candidates, place)
 
 
 def _matched_label(label: str) -> str:
@@ -391,13 +398,14 @@ def classifier_valid_probability(
 ) -> float:
     """The classifier's valid probability, with the doubts the rules settle set aside.
 
-    The classifier cannot know the postcode areas of places it never saw (it calls a
-    Cincinnati ZIP a "mismatch" because it learnt Iowa's); the rules (postcode prefixes
-    and the postcode gazetteer) judge that, so unless they flagged it, that share counts
-    as valid: for "12 Main St, Anamosa, IA 52205" with valid 0.6 and mismatch 0.3, 0.9.
-    Nor can it tell a short town from a cut one ("Gan", "Fulda"); when the text ends with
-    a town the gazetteer places at its postcode (``ends_in_known_place``, see
-    :func:`address.rules.ends_in_known_place`), its ``truncated`` share counts as valid too.
+    The classifier reads the gazetteer's word on the text, but learnt what it means from
+    Iowa and Icelandic layouts only, and still calls some postcodes of places it never
+    saw a "mismatch"; the rules (postcode prefixes and the postcode gazetteer) judge that,
+    so unless they flagged it, that share counts as valid: for "12 Main St, Anamosa, IA
+    52205" with valid 0.6 and mismatch 0.3, 0.9. Nor can it always tell a short town from
+    a cut one ("Gan", "Fulda"); when the text ends with a town the gazetteer places at its
+    postcode (``ends_in_known_place``: :func:`address.rules.place_evidence` is
+    ``PLACED``), its ``truncated`` share counts as valid too.
     """
     settled = settled_doubts(ends_in_known_place)
     if Reason.POSTCODE_LOCALITY_MISMATCH in rules:
@@ -509,7 +517,9 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
             if classification is not None and classification.valid_probability < 0.5:
                 explained = [
                     r
-                    for r in _classifier_reasons(classification, evidence.ends_in_known_place)
+                    for r in _classifier_reasons(
+                        classification, evidence.place is PlaceEvidence.PLACED
+                    )
                     if r in _TEXT_REASONS
                 ]
             return answer(
@@ -531,10 +541,12 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
             suggestions=suggestions,
         )
 
-    p_valid = classifier_valid_probability(classification, rules, evidence.ends_in_known_place)
+    p_valid = classifier_valid_probability(
+        classification, rules, evidence.place is PlaceEvidence.PLACED
+    )
     if p_valid <= CLASSIFIER_INVALID:
         reasons = [
-            *_classifier_reasons(classification, evidence.ends_in_known_place),
+            *_classifier_reasons(classification, evidence.place is PlaceEvidence.PLACED),
             *rules,
             Reason.UNKNOWN_ADDRESS,
         ]
@@ -558,7 +570,9 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
             suggestions=suggestions,
         )
     doubts = (
-        _classifier_reasons(classification, evidence.ends_in_known_place) if p_valid < 0.5 else []
+        _classifier_reasons(classification, evidence.place is PlaceEvidence.PLACED)
+        if p_valid < 0.5
+        else []
     )
     return answer(
         Verdict.UNCERTAIN,
@@ -589,7 +603,9 @@ def verify_batch(
     open_cases = [e for e in evidence if e.needs_classifier()]
     judged: dict[int, Classification] = {}
     if classifier is not None and open_cases:
-        results = classifier.classify_batch([e.text for e in open_cases])
+        results = classifier.classify_batch(
+            [e.text for e in open_cases], country, [e.place for e in open_cases]
+        )
         judged = {id(e): r for e, r in zip(open_cases, results, strict=True)}
     return [_decide(e, judged.get(id(e)), limit) for e in evidence]
 

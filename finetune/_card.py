@@ -68,6 +68,17 @@ def _street_types_countries() -> list[str]:
     return sorted(data["countries"])
 
 
+def _region_postcodes(cfg: TrainConfig) -> str:
+    share = cfg.data.region_postcodes
+    if not share:
+        return ""
+    return f"""Region postcodes: {share:.0%} of the original-layout training positives carry
+another real postcode of their own region ("Brekkusíða 5, 600 Akureyri" for 603), which
+text cannot tell from the real one (the postcode-swap label is for another *region*), so
+the model learns a town's postcode region rather than exact pairs and judges the
+postcodes of held-out postcode areas by region. """
+
+
 def _invented(cfg: TrainConfig) -> str:
     data = cfg.data
     if not (data.invented_places or data.region_postcodes or data.premises):
@@ -82,13 +93,46 @@ Saint-Vaudin-sur-Brel", "Hrafnvík"; syllables, name patterns and street words i
 County and Iceland, the model had learnt a closed list: any town it did not know read as a
 cut-off word (`truncated`) or a missing town. Invented names make it judge structure, and
 since a cut name is cut whatever the town, `truncated` negatives are invented too.
-Region postcodes: {data.region_postcodes:.0%} of the original-layout training positives carry
-another real postcode of their own region ("Brekkusíða 5, 600 Akureyri" for 603), which
-text cannot tell from the real one (the postcode-swap label is for another *region*), so
-the model learns a town's postcode region rather than exact pairs and judges the
-postcodes of held-out postcode areas by region. Premises: {data.premises:.0%} of restyled or
+{_region_postcodes(cfg)}Premises: {data.premises:.0%} of restyled or
 invented positives, `missing_locality` and `truncated` negatives start with a building or
 organisation line ("The Surgery, ...", "Unit 3, ..."), so the line marks neither class.
+"""
+
+
+_EVIDENCE_WORDS = ("placed", "near", "far", "cut", "unknown", "none")
+
+
+def _evidence(run: dict[str, Any]) -> str:
+    """How often each label came with each evidence word, training and held-out."""
+    counts = run.get("evidence")
+    if not counts:
+        return ""
+    rows = [
+        "| label | "
+        + " | ".join(f"{split} {w}" for split in counts for w in _EVIDENCE_WORDS)
+        + " |",
+        "|---|" + "---:|" * (len(counts) * len(_EVIDENCE_WORDS)),
+    ]
+    for label in run.get("labels", []):
+        cells = [
+            str(counts[split].get(label, {}).get(w, 0)) for split in counts for w in _EVIDENCE_WORDS
+        ]
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return f"""
+## What the model reads
+The postcode gazetteer's word on the text, then the text: "placed | am rain 1a, 36043
+fulda" (`finetune.evidence`). The word (`address.rules.place_evidence`) is `placed` when
+the parsed town lies at the parsed postcode and the text ends with a whole place, `near`
+when it lies there but the text goes on, `far` when every town the gazetteer knows lies
+more than 30 km from the postcode, `cut` when the town breaks off inside a place of the
+postcode, `unknown` when the gazetteer knows neither, `none` when libpostal found no
+postcode of the country's shape or no town. A text model cannot know which postcodes
+belong to which towns in places it never saw; the gazetteer (GeoNames, 121 countries)
+can, and the model learns how far to trust it. Training and tune texts are asked with the
+country of their layout, so a restyled address with a made-up postcode or an invented
+town reads `unknown`, as an address of a village the gazetteer lacks would.
+
+{chr(10).join(rows)}
 """
 
 
@@ -182,7 +226,7 @@ the layout. No UK, German or French evaluation data is read; the held-out US/Ice
 set is never restyled. Postcode-swap negatives are made only in the original layout
 (real donor postcodes).
 {_invented(cfg)}
-
+{_evidence(run)}
 Split by region (seed {cfg.data.seed}): whole US cities and whole Icelandic postcode areas
 are held out, about {cfg.data.test_fraction:.0%} of each country's addresses.
 

@@ -4,6 +4,11 @@
 adapter, merges it into the weights and casts them to bfloat16 (int8 dynamic
 quantization is available but costs accuracy). ``classify`` / ``classify_batch`` then answer in
 milliseconds on 2 CPU cores. torch, transformers and peft are imported only in ``load``.
+
+The model reads the postcode gazetteer's word on the text before the text itself
+(``finetune.evidence``): callers that have parsed the text already pass it
+(``address.verify`` does); otherwise the classifier parses the text with libpostal and asks
+the gazetteer.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from address.model import Reason
 from address.normalize import normalize
+from address.rules import PlaceEvidence
 from finetune._labels import LABELS, VALID, decide
 from finetune.errors import ClassifierNotReadyError
+from finetune.evidence import evidence_for, model_text
 
 if TYPE_CHECKING:
     from transformers.tokenization_utils_base import PreTrainedTokenizerBase
@@ -178,39 +185,62 @@ class Classifier:
             valid_threshold=valid_threshold,
         )
 
-    def probabilities(self, texts: Sequence[str]) -> list[list[float]]:
-        """Class probabilities per text in the order of ``LABELS`` (texts already normalized)."""
+    def probabilities(
+        self, texts: Sequence[str], evidence: Sequence[PlaceEvidence | str]
+    ) -> list[list[float]]:
+        """Class probabilities per text in the order of ``LABELS``, for normalized texts
+        and the gazetteer's word on each (:func:`finetune.evidence.evidence_for`)."""
         from finetune._infer import predict_probabilities
 
+        inputs = [model_text(t, e) for t, e in zip(texts, evidence, strict=True)]
         with self._lock:
             probs = predict_probabilities(
                 self._model,
                 self._tokenizer,
-                texts,
+                inputs,
                 max_length=self.max_length,
                 batch_size=self.batch_size,
             )
         return [[round(float(p), _DIGITS) for p in row] for row in probs]
 
-    def classify(self, text: str) -> Classification:
+    def classify(
+        self, text: str, country: str | None = None, evidence: PlaceEvidence | None = None
+    ) -> Classification:
         """Judge one address text.
 
         Example: ``classify("4570 Frozen Hill Rd, Anamosa, IA 52205").label == "valid"``.
+
+        Args:
+            text: the address as typed.
+            country: the checkout's country, for the gazetteer; detected when ``None``.
+            evidence: the gazetteer's word on the text, when the caller has it already.
 
         Raises:
             EmptyAddressError: nothing is left of ``text`` after normalization.
             AddressTooLongError: ``text`` is over the ``max_address_length`` setting.
         """
-        return self._answer(self.probabilities([normalize(text)])[0])
+        return self.classify_batch([text], country, None if evidence is None else [evidence])[0]
 
-    def classify_batch(self, texts: Sequence[str]) -> list[Classification]:
+    def classify_batch(
+        self,
+        texts: Sequence[str],
+        country: str | None = None,
+        evidence: Sequence[PlaceEvidence] | None = None,
+    ) -> list[Classification]:
         """Judge many texts at once (batched by length); one answer per text, in order.
+
+        ``country`` and ``evidence`` as for :meth:`classify`, ``evidence`` one per text.
 
         Raises:
             EmptyAddressError: one of the texts is empty after normalization.
+            ValueError: ``evidence`` is not one per text.
         """
         cleaned = [normalize(text) for text in texts]
-        return [self._answer(row) for row in self.probabilities(cleaned)]
+        if evidence is None:
+            evidence = [evidence_for(text, country) for text in cleaned]
+        elif len(evidence) != len(cleaned):
+            raise ValueError(f"{len(evidence)} evidence words for {len(cleaned)} texts")
+        return [self._answer(row) for row in self.probabilities(cleaned, evidence)]
 
     def decide(self, row: Sequence[float]) -> str:
         """The label for one row of :meth:`probabilities`.

@@ -55,15 +55,25 @@ def train(
 
 def classify(
     text: Annotated[str, typer.Argument(help='address text, e.g. "Laugavegur 12b, 101 Reykjavík"')],
+    country: Annotated[
+        str | None,
+        typer.Option(
+            help="ISO country code (GB, DE); default: the one the text names, else the "
+            "default_country setting"
+        ),
+    ] = None,
     adapter: Annotated[
         Path | None, typer.Option(help="adapter folder; default the committed adapter")
     ] = None,
 ) -> None:
-    """Print the classifier's verdict on one text as JSON (valid probability and reasons)."""
+    """Print the classifier's verdict on one text as JSON (valid probability, reasons and
+    the gazetteer's word on the text)."""
     from finetune.classifier import Classifier
+    from finetune.evidence import evidence_for
 
     try:
-        result = Classifier.load(adapter).classify(text)
+        evidence = evidence_for(text, country)
+        result = Classifier.load(adapter).classify(text, country, evidence)
     except AddressError as error:
         fail(error)
     emit(
@@ -71,5 +81,6 @@ def classify(
             "label": result.label,
             "valid_probability": result.valid_probability,
             "reasons": [{"reason": reason.value, "probability": p} for reason, p in result.reasons],
+            "place_evidence": evidence.value,
         }
     )

@@ -35,6 +35,7 @@ __all__ = [
     "DataConfig",
     "Dataset",
     "Donors",
+    "EvidenceOf",
     "Example",
     "build_dataset",
     "donors_from",
@@ -125,6 +126,10 @@ Donors = Mapping[str, Sequence[tuple[str, str]]]
 Expander = Callable[[str], list[str]]
 """``address.libpostal.expand`` or a stand-in: "Frozen Hill Rd" -> ["frozen hill road"]."""
 
+EvidenceOf = Callable[[str, str], str]
+"""``finetune.evidence.evidence_for`` or a stand-in: ("Am Rain 1a, 36043 Fulda", "DE") ->
+"placed", the gazetteer's word on a text in its layout's country."""
+
 
 @dataclass(frozen=True, slots=True)
 class AddressParts:
@@ -143,12 +148,15 @@ class AddressParts:
 @dataclass(frozen=True, slots=True)
 class Example:
     """A labelled text: ``Example("4570 Frozen Hill Rd, Anamosa, IA 52205", "valid",
-    "US", "US:Anamosa")``; ``group`` is the held-out unit (city or postcode area)."""
+    "US", "US:Anamosa", "placed")``; ``group`` is the held-out unit (city or postcode
+    area), ``evidence`` what the postcode gazetteer says of the text
+    (:class:`address.rules.PlaceEvidence`), which the classifier reads with it."""
 
     text: str
     label: str
     country: str
     group: str
+    evidence: str = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +179,9 @@ class DataConfig:
             style of the address's country (:func:`invent`): "Lindenweg 12, 80417
             Kelmingen". The held-out set keeps its real names.
         region_postcodes: share of original-layout *training* positives given another
-            real postcode of their own region (:func:`_same_region_postcode`).
+            real postcode of their own region (:func:`_same_region_postcode`). 0 by
+            default: the gazetteer calls many of those postcodes ``far``, and such
+            positives would teach the classifier to doubt its evidence.
         premises: share of restyled or invented training positives, ``missing_locality``
             and ``truncated`` negatives that start with a building or organisation line.
         n_tune: tune examples, from regions held out of both training and test, made
@@ -191,7 +201,7 @@ class DataConfig:
     test_fraction: float = 0.15
     foreign_layouts: float = 0.5
     invented_places: float = 0.25
-    region_postcodes: float = 0.15
+    region_postcodes: float = 0.0
     premises: float = 0.1
     n_tune: int = 1000
     tune_fraction: float = 0.05
@@ -741,6 +751,7 @@ def make_examples(
     valid_fraction: float,
     donors: Donors,
     expand: Expander | None = None,
+    evidence: EvidenceOf | None = None,
     groups: Sequence[str] | None = None,
     foreign_layouts: float = 0.0,
     invented_places: float = 0.0,
@@ -758,6 +769,8 @@ def make_examples(
         donors: real ``(postcode, town)`` pairs per country for postcode-locality
             mismatches (see :func:`donors_from`).
         expand: libpostal's ``expand`` for road-name variants, or ``None``.
+        evidence: the gazetteer's word on each finished text, asked with the country of
+            its layout (a restyled address's new country); ``None``: ``"none"`` for all.
         groups: the region of each address (kept with its examples).
         foreign_layouts: share of examples whose address is first :func:`restyle`-d
             into another country's layout (0: none, and no random draw is spent).
@@ -826,7 +839,8 @@ def make_examples(
             text = _clean(text)
             if text:
                 group = groups[index] if groups is not None else source.country
-                examples.append(Example(text, label, source.country, group))
+                said = evidence(text, styled.country) if evidence is not None else "none"
+                examples.append(Example(text, label, source.country, group, str(said)))
                 break
     return examples
 
@@ -956,7 +970,10 @@ def donors_from(parts: Iterable[AddressParts]) -> Donors:
 
 
 def build_dataset(
-    cfg: DataConfig, reference: Path | None = None, expand: Expander | None = None
+    cfg: DataConfig,
+    reference: Path | None = None,
+    expand: Expander | None = None,
+    evidence: EvidenceOf | None = None,
 ) -> Dataset:
     """Train and held-out examples from the default reference table.
 
@@ -965,6 +982,8 @@ def build_dataset(
         reference: Parquet reference table; default ``get_settings().reference_table``
             (234,565 rows: Linn County, Iowa and Iceland).
         expand: road-name expander, normally ``address.libpostal.expand``.
+        evidence: the gazetteer's word on a text, normally
+            ``finetune.evidence.evidence_for``; ``None``: ``"none"`` for every example.
     """
     from address.settings import get_settings
     from index.reference import read_reference
@@ -996,6 +1015,7 @@ def build_dataset(
             valid_fraction=cfg.valid_fraction,
             donors=donors,
             expand=expand,
+            evidence=evidence,
             groups=[g for _, g in chosen],
             foreign_layouts=cfg.foreign_layouts if like_training else 0.0,
             invented_places=cfg.invented_places if like_training else 0.0,
@@ -1029,7 +1049,7 @@ def build_dataset(
 
 
 def write_jsonl(examples: Iterable[Example], path: Path) -> None:
-    """One JSON object per line: ``{"text", "label", "country", "group"}``."""
+    """One JSON object per line: ``{"text", "label", "country", "group", "evidence"}``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
         for example in examples:
@@ -1037,12 +1057,19 @@ def write_jsonl(examples: Iterable[Example], path: Path) -> None:
 
 
 def read_jsonl(path: Path) -> list[Example]:
-    """Examples written by :func:`write_jsonl` (or by hand, ``country``/``group`` optional)."""
+    """Examples written by :func:`write_jsonl` (or by hand: ``country``, ``group`` and
+    ``evidence`` optional)."""
     examples = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             row = json.loads(line)
             examples.append(
-                Example(row["text"], row["label"], row.get("country", ""), row.get("group", ""))
+                Example(
+                    row["text"],
+                    row["label"],
+                    row.get("country", ""),
+                    row.get("group", ""),
+                    row.get("evidence", "none"),
+                )
             )
     return examples

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from finetune._labels import LABELS, VALID, decide
 from finetune.data import DataConfig, Dataset, Example, build_dataset, write_jsonl
+from finetune.evidence import model_text
 from finetune.metrics import Report, report
 
 if TYPE_CHECKING:
@@ -175,12 +176,20 @@ def _probabilities(
     probs = predict_probabilities(
         model,
         tokenizer,
-        [e.text for e in examples],
+        [model_text(e.text, e.evidence) for e in examples],
         max_length=cfg.max_length,
         batch_size=cfg.eval_batch_size,
     )
     rows: list[list[float]] = probs.tolist()
     return rows
+
+
+def _evidence_counts(examples: list[Example]) -> dict[str, dict[str, int]]:
+    """How often each label comes with each evidence word: ``{"valid": {"placed": 693}}``."""
+    counts: dict[str, dict[str, int]] = {label: {} for label in LABELS}
+    for e in examples:
+        counts[e.label][e.evidence] = counts[e.label].get(e.evidence, 0) + 1
+    return counts
 
 
 def _report(examples: list[Example], probs: list[list[float]], threshold: float | None) -> Report:
@@ -258,8 +267,9 @@ def train(
     _seed_everything(cfg.seed)
     if dataset is None:
         from address.libpostal import expand
+        from finetune.evidence import evidence_for
 
-        dataset = build_dataset(cfg.data, expand=expand)
+        dataset = build_dataset(cfg.data, expand=expand, evidence=evidence_for)
     model, tokenizer = base or load_sequence_classifier(len(LABELS), cfg.num_layers)
     target = device()
     model = _wrap_lora(model, cfg).to(target)
@@ -268,7 +278,7 @@ def train(
     label_index = {label: i for i, label in enumerate(LABELS)}
     train_set = list(dataset.train)
     encoded = tokenizer(
-        [e.text for e in train_set],
+        [model_text(e.text, e.evidence) for e in train_set],
         truncation=True,
         max_length=cfg.max_length,
         add_special_tokens=False,
@@ -356,6 +366,10 @@ def train(
         "device": target,
         "machine": f"{platform.machine()} {torch.get_num_threads()} threads",
         "sizes": dict(dataset.sizes),
+        "evidence": {
+            "train": _evidence_counts(train_set),
+            "heldout": _evidence_counts(list(dataset.test)),
+        },
         "heldout_regions": list(dataset.test_groups),
         "valid_threshold": threshold,
         "tune_regions": list(dataset.tune_groups),

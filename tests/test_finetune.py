@@ -164,7 +164,7 @@ def test_tiny_training_run_learns_saves_and_loads_back(tiny_base: Any, tmp_path:
     saved = json.loads((out / "metrics.json").read_text())["heldout"]
     loaded = Classifier.load(out, precision="fp32", base=copy.deepcopy(tiny_base))
     texts = [e.text for e in dataset.test]
-    probs = loaded.probabilities(texts)
+    probs = loaded.probabilities(texts, [e.evidence for e in dataset.test])
     pred = [LABELS[max(range(len(LABELS)), key=row.__getitem__)] for row in probs]
     again = report([e.label for e in dataset.test], pred, [row[0] for row in probs], LABELS)
     assert again.accuracy == pytest.approx(saved["accuracy"])
@@ -242,6 +242,33 @@ def test_foreign_layouts_keep_every_label_and_break_what_it_says() -> None:
             assert not any(p.city and p.city.casefold() in example.text.casefold() for p in PARTS)
         if example.label == Reason.MISSING_HOUSE_NUMBER:
             assert not numbers & set(example.text.replace(",", " ").split()), example
+
+
+def test_evidence_is_asked_of_each_finished_text_in_its_layouts_country() -> None:
+    asked: list[tuple[str, str]] = []
+
+    def word(country: str) -> str:
+        return "placed" if country in {"US", "IS"} else "unknown"
+
+    def evidence(text: str, country: str) -> str:
+        asked.append((text, country))
+        return word(country)
+
+    examples = make_examples(
+        PARTS,
+        200,
+        random.Random(5),
+        valid_fraction=0.4,
+        donors=donors_from(PARTS),
+        evidence=evidence,
+        foreign_layouts=0.5,
+    )
+    assert [text for text, _ in asked] == [e.text for e in examples]
+    assert [e.evidence for e in examples] == [word(c) for _, c in asked]
+    # Restyled texts are asked with their new country, the original ones with their own.
+    assert {c for _, c in asked} - {"US", "IS"}
+    assert {e.evidence for e in examples} == {"placed", "unknown"}
+    assert all(e.evidence == "none" for e in _examples(5))
 
 
 def test_gibberish_is_never_a_postcode_shape() -> None:

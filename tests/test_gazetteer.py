@@ -23,7 +23,7 @@ from address.gazetteer import (
 )
 from address.libpostal import parse
 from address.model import Reason
-from address.rules import check, ends_in_known_place, town_postcode_agreement
+from address.rules import PlaceEvidence, check, place_evidence, town_postcode_agreement
 from address.settings import get_settings
 
 # Country, postcode, place, latitude, longitude of GeoNames postal-code records (rounded).
@@ -203,18 +203,31 @@ def test_rules_flag_a_town_cut_short(libpostal: None) -> None:
 @pytest.mark.parametrize(
     ("text", "country", "expected"),
     [
-        ("Am Rain 1a, 36043 Fulda", "DE", True),
-        ("Am Rain 1a, 36043 Fulda, Deutschland", "DE", True),
-        ("4 Rue Anatole France 22000 Saint-Brieuc", "FR", True),
-        ("THE SURGERY, 461-463 HIGH ROAD, TOTTENHAM, LONDON, N17 6QB", "GB", True),
-        ("4570 Frozen Hill Rd, Anamosa, IA 52205", "US", True),
+        ("Am Rain 1a, 36043 Fulda", "DE", PlaceEvidence.PLACED),
+        ("Am Rain 1a, 36043 Fulda, Deutschland", "DE", PlaceEvidence.PLACED),
+        ("4 Rue Anatole France 22000 Saint-Brieuc", "FR", PlaceEvidence.PLACED),
+        ("THE SURGERY, 461-463 HIGH ROAD, TOTTENHAM, LONDON, N17 6QB", "GB", PlaceEvidence.PLACED),
+        ("4570 Frozen Hill Rd, Anamosa, IA 52205", "US", PlaceEvidence.PLACED),
+        ("Sandavegur 18, 470 Þingeyri", "IS", PlaceEvidence.PLACED),
         # Cut inside the town or the country's name.
-        ("Am Rain 1a, 36043 Fu", "DE", False),
-        ("Am Rain 1a, 36043 Fulda, Deut", "DE", False),
-        ("8, Fox Street, Kettering, NN14 6AN, Unite", "GB", False),
-        # A town the postcode does not fit is no evidence of a whole ending.
-        ("Am Rain 1a, 80331 Fulda", "DE", False),
+        ("Am Rain 1a, 36043 Fu", "DE", PlaceEvidence.CUT),
+        ("Waldstraße 1, 68642 Bürst", "DE", PlaceEvidence.CUT),
+        ("Am Rain 1a, 36043 Fulda, Deut", "DE", PlaceEvidence.NEAR),
+        ("8, Fox Street, Kettering, NN14 6AN, Unite", "GB", PlaceEvidence.NEAR),
+        # A town the postcode does not fit.
+        ("Am Rain 1a, 80331 Fulda", "DE", PlaceEvidence.FAR),
+        ("Laugavegur 12b, 600 Reykjavík", "IS", PlaceEvidence.FAR),
+        # libpostal takes these postcodes for house numbers; the text's "postcode town" is read.
+        ("helluvad 1, 715 HELLA", "IS", PlaceEvidence.FAR),
+        ("ÞORBRANDSSTAÐIR 2 431 VOPNAFJÖRÐUR", "IS", PlaceEvidence.FAR),
+        ("tagl 5 203 BÍLDUDALUR ICELAND", "IS", PlaceEvidence.FAR),
+        ("Vættagil 27, 603 Akur", "IS", PlaceEvidence.CUT),
+        ("Lönd 3, 755 Stöðvarfjörður", "IS", PlaceEvidence.PLACED),
+        # Nothing the gazetteer knows, or nothing to look up.
+        ("Lindenweg 12, 80417 Kelmingen", "DE", PlaceEvidence.UNKNOWN),
+        ("Am Rain 1a, Fulda", "DE", PlaceEvidence.NONE),
+        ("Am Rain 1a, 36043", "DE", PlaceEvidence.NONE),
     ],
 )
-def test_ends_in_known_place(text: str, country: str, expected: bool, libpostal: None) -> None:
-    assert ends_in_known_place(text, parse(text), country) is expected
+def test_place_evidence(text: str, country: str, expected: PlaceEvidence, libpostal: None) -> None:
+    assert place_evidence(text, parse(text), country) is expected

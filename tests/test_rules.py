@@ -563,10 +563,11 @@ def test_country_component_wins_over_postcode() -> None:
 def test_public_api_is_explicit_and_sorted() -> None:
     assert rules.__all__ == sorted(rules.__all__)
     assert set(rules.__all__) == {
+        "PlaceEvidence",
         "address_format",
         "check",
         "detect_country",
-        "ends_in_known_place",
+        "place_evidence",
         "postcode_matches",
         "town_postcode_agreement",
     }

@@ -21,6 +21,7 @@ from address.verify import (
 )
 
 if TYPE_CHECKING:
+    from address.rules import PlaceEvidence
     from finetune.classifier import Classifier
     from index.search import AddressIndex
 
@@ -34,9 +35,14 @@ class CountingClassifier:
         self.inner = inner
         self.texts: list[str] = []
 
-    def classify_batch(self, texts: Sequence[str]) -> Sequence[Classification]:
+    def classify_batch(
+        self,
+        texts: Sequence[str],
+        country: str | None = None,
+        evidence: Sequence[PlaceEvidence] | None = None,
+    ) -> Sequence[Classification]:
         self.texts.extend(texts)
-        return self.inner.classify_batch(texts)
+        return self.inner.classify_batch(texts, country, evidence)
 
 
 @pytest.fixture(scope="module")

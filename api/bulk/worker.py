@@ -27,6 +27,7 @@ from address.normalize import normalize
 from api.bulk.io import OUTPUT_COLUMNS, SUGGESTION_COLUMNS
 
 if TYPE_CHECKING:
+    from address.rules import PlaceEvidence
     from address.verify import Classification, Classifier, SearchCandidate, Verification
     from index.search import AddressIndex
 
@@ -190,9 +191,14 @@ class _TimedClassifier:
         self._classifier = classifier
         self._timer = timer
 
-    def classify_batch(self, texts: Sequence[str]) -> Sequence[Classification]:
+    def classify_batch(
+        self,
+        texts: Sequence[str],
+        country: str | None = None,
+        evidence: Sequence[PlaceEvidence] | None = None,
+    ) -> Sequence[Classification]:
         started = time.perf_counter()
-        result = self._classifier.classify_batch(texts)
+        result = self._classifier.classify_batch(texts, country, evidence)
         self._timer.seconds += time.perf_counter() - started
         self._timer.items += len(texts)
         return result
