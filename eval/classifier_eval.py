@@ -11,15 +11,19 @@ Sets:
     German postcodes that lost their leading zero in the file are padded back.
 
 Methods:
-  * ``lora``: the shipped classifier (merged LoRA, bfloat16 weights), ``lora_fp32``
-    (merged, float32 as trained) and ``lora_int8`` (dynamic int8) for the precision delta.
+  * ``lora``: the shipped classifier (merged LoRA, bfloat16 weights), reading the
+    postcode gazetteer's word on each text (``finetune.evidence``, asked with the
+    example's country as a checkout passes it); ``lora_fp32`` (merged, float32 as
+    trained) and ``lora_int8`` (dynamic int8) for the precision delta.
+  * ``lora_text_only``: the same model with the gazetteer's word withheld (``none`` for
+    every text): what the text alone gives.
   * ``lora+gazetteer``: the shipped classifier as ``address.verify`` combines it with
     the rules: a postcode the rules place away from the town (state prefixes, the
     GeoNames postcode gazetteer) is a ``postcode_locality_mismatch``, a town that breaks
     off inside the name of one of its postcode's places is ``truncated``; otherwise the
-    classifier's own mismatch share counts as valid, since it cannot know postcodes, and
-    so does its ``truncated`` share when the text ends with a town the gazetteer places
-    at its postcode ("Am Rain 1a, 36043 Fulda").
+    classifier's own mismatch share counts as valid, and so does its ``truncated`` share
+    when the text ends with a town the gazetteer places at its postcode ("Am Rain 1a,
+    36043 Fulda").
   * ``rules``: libpostal ``parse`` + ``rules.check``, both with the example's country
     (the caller of ``verify`` passes it; the classifier sees only the text); no reason
     means valid, the first reason in the classifier's label set is the prediction, a
@@ -221,6 +225,7 @@ def other_country_set(
     negatives already are): "2 Low Street , Leeds" -> "2 Low Street, Leeds".
     """
     from address.normalize import normalize
+    from finetune.evidence import evidence_for
 
     rng = random.Random(f"{seed}:{name}")
     n_valid = min(round(n * valid_fraction), len(real))
@@ -231,7 +236,10 @@ def other_country_set(
     negatives = make_examples(
         parts, n - n_valid, rng, valid_fraction=0.0, donors=donors_from(parts)
     )
-    examples = positives + [Example(e.text, e.label, e.country, name) for e in negatives]
+    examples = [
+        Example(e.text, e.label, e.country, name, evidence_for(e.text, e.country))
+        for e in positives + negatives
+    ]
     rng.shuffle(examples)
     return examples
 
@@ -241,19 +249,20 @@ def other_country_set(
 
 def rule_evidence(texts: Sequence[str], countries: Sequence[str]) -> list[tuple[list[str], bool]]:
     """Per text, ``rules.check``'s reasons and whether it ends in a known place
-    (``rules.ends_in_known_place``), for libpostal's parse with the example's country, as
+    (``rules.place_evidence`` is ``placed``), for libpostal's parse with the example's country, as
     ``verify`` does when a checkout form passes it (the classifier sees the text alone);
     ``([OTHER], False)`` when the text cannot be parsed."""
     from address.errors import AddressError
     from address.libpostal import parse
-    from address.rules import check, ends_in_known_place
+    from address.rules import PlaceEvidence, check, place_evidence
 
     out: list[tuple[list[str], bool]] = []
     for text, country in zip(texts, countries, strict=True):
         try:
             parsed = parse(text, country)
             reasons = [r.value for r in check(parsed, country)]
-            out.append((reasons, ends_in_known_place(text, parsed, country)))
+            placed = place_evidence(text, parsed, country) is PlaceEvidence.PLACED
+            out.append((reasons, placed))
         except AddressError:
             out.append(([OTHER], False))
     return out
@@ -317,9 +326,12 @@ def zeroshot_predict(texts: Sequence[str], batch_size: int = 16) -> tuple[list[s
     return labels, scores
 
 
-def lora_predict(classifier: Any, texts: Sequence[str]) -> tuple[list[str], list[float]]:
-    """The classifier's labels (its tuned valid threshold, if the adapter has one)."""
-    rows = classifier.probabilities(list(texts))
+def lora_predict(
+    classifier: Any, texts: Sequence[str], evidence: Sequence[str]
+) -> tuple[list[str], list[float]]:
+    """The classifier's labels (its tuned valid threshold, if the adapter has one) for
+    texts and the gazetteer's word on each."""
+    rows = classifier.probabilities(list(texts), list(evidence))
     labels = [classifier.decide(row) for row in rows]
     return labels, [row[LABELS.index(VALID)] for row in rows]
 
@@ -337,7 +349,7 @@ def lora_gazetteer_predict(
 
     by_rules = (Reason.POSTCODE_LOCALITY_MISMATCH, Reason.TRUNCATED)
     labels, scores = [], []
-    results = classifier.classify_batch(list(texts))
+    results = [classifier.classify(t, c) for t, c in zip(texts, countries, strict=True)]
     for result, (reasons, complete) in zip(results, rule_evidence(texts, countries), strict=True):
         found = [r for r in by_rules if r.value in reasons]
         p_valid = classifier_valid_probability(result, found, complete)
@@ -452,11 +464,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = "python -m eval.classifier_eval " + " ".join(argv or sys.argv[1:])
 
     from address.libpostal import expand
+    from finetune.evidence import evidence_for
 
     saved = json.loads((args.adapter / "train_config.json").read_text())
     data_cfg = DataConfig(**saved["data"])
     started = time.perf_counter()
-    dataset = build_dataset(data_cfg, expand=expand)
+    dataset = build_dataset(data_cfg, expand=expand, evidence=evidence_for)
     sets: dict[str, list[Example]] = {"heldout": list(dataset.test)}
     info = {
         "heldout": f"{len(dataset.test)} examples from {len(dataset.test_groups)} held-out "
@@ -501,11 +514,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, examples in sets.items():
         texts, gold = [e.text for e in examples], [e.label for e in examples]
         countries = [e.country for e in examples]
+        evidence = [e.evidence for e in examples]
+        unheard = ["none"] * len(examples)
         reports: dict[str, Report] = {}
         methods: list[tuple[str, Callable[[Sequence[str]], tuple[list[str], list[float]]]]] = [
-            ("lora", lambda t: lora_predict(shipped, t)),
-            ("lora_fp32", lambda t: lora_predict(fp32, t)),
-            ("lora_int8", lambda t: lora_predict(int8, t)),
+            ("lora", lambda t, e=evidence: lora_predict(shipped, t, e)),
+            ("lora_fp32", lambda t, e=evidence: lora_predict(fp32, t, e)),
+            ("lora_int8", lambda t, e=evidence: lora_predict(int8, t, e)),
+            ("lora_text_only", lambda t, e=unheard: lora_predict(shipped, t, e)),
             ("lora+gazetteer", lambda t, c=countries: lora_gazetteer_predict(shipped, t, c)),
         ]
         if not args.lora_only:
@@ -520,7 +536,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             sample_gold = [gold[i] for i in sample]
             reports["zeroshot"] = report(sample_gold, pred, score, LABELS)
             confusions[name]["zeroshot"] = confusion_matrix(sample_gold, pred, LABELS)
-            lora_pred, lora_score = lora_predict(shipped, [texts[i] for i in sample])
+            lora_pred, lora_score = lora_predict(
+                shipped, [texts[i] for i in sample], [evidence[i] for i in sample]
+            )
             reports["lora_on_zeroshot_sample"] = report(sample_gold, lora_pred, lora_score, LABELS)
         result["sets"][name] = {k: v.as_dict() for k, v in reports.items()}
         result["confusion"][name] = confusions[name]
