@@ -158,10 +158,13 @@ def targets(r: dict[str, dict[str, Any] | None]) -> list[Target]:
     held_f1 = val(_get(lora, "heldout", "lora", "valid_f1"))
     other_f1 = {c: val(_get(lora, c, "lora", "valid_f1")) for c in ("uk", "de", "fr")}
     worst_other = min((v for v in other_f1.values() if v is not None), default=None)
-    # The classifier as verify uses it, beside the rules' postcode gazetteer.
+    # The classifier as verify uses it, beside the rules' postcode checks.
     held_gz = val(_get(lora, "heldout", "lora+gazetteer", "valid_f1"))
     other_gz = {c: val(_get(lora, c, "lora+gazetteer", "valid_f1")) for c in ("uk", "de", "fr")}
     worst_gz = min((v for v in other_gz.values() if v is not None), default=None)
+    # The same model told nothing by the gazetteer: what the text alone gives.
+    held_text = val(_get(lora, "heldout", "lora_text_only", "valid_f1"))
+    other_text = {c: val(_get(lora, c, "lora_text_only", "valid_f1")) for c in ("uk", "de", "fr")}
     macro = {m: val(_get(lora, "other", m, "macro_f1")) for m in ("lora", "rules", "zeroshot")}
     beats = (
         None
@@ -199,14 +202,18 @@ def targets(r: dict[str, dict[str, Any] | None]) -> list[Target]:
          f"{_fmt(val(_get(syn, 'search', 'top1')))}, "
          f"{_fmt(val(_get(syn, 'search', 'latency_ms', 'p95')), '.1f', ' ms')}",
          lambda: None),
-        ("classifier", "valid F1 of the model alone, held-out region", "≥ 0.97", _fmt(held_f1),
-         ge(held_f1, 0.97)),
-        ("classifier", "valid F1 of the model alone, UK / DE / FR", "≥ 0.93 each",
+        ("classifier", "valid F1 of the model (reading the gazetteer's word), held-out region",
+         "≥ 0.97", _fmt(held_f1), ge(held_f1, 0.97)),
+        ("classifier", "valid F1 of the model, UK / DE / FR", "≥ 0.93 each",
          " / ".join(_fmt(v) for v in other_f1.values()), ge(worst_other, 0.93)),
-        ("classifier", "valid F1 with the postcode gazetteer (as verify uses it), held-out",
+        ("classifier", "valid F1 as verify uses it (with the rules' postcode checks), held-out",
          "≥ 0.97", _fmt(held_gz), ge(held_gz, 0.97)),
-        ("classifier", "valid F1 with the postcode gazetteer, UK / DE / FR", "≥ 0.93 each",
+        ("classifier", "valid F1 as verify uses it, UK / DE / FR", "≥ 0.93 each",
          " / ".join(_fmt(v) for v in other_gz.values()), ge(worst_gz, 0.93)),
+        ("classifier", "valid F1 with the gazetteer's word withheld: held-out; UK / DE / FR",
+         "(ablation)",
+         f"{_fmt(held_text)}; " + " / ".join(_fmt(v) for v in other_text.values()),
+         lambda: None),
         ("classifier", "macro-F1 UK+DE+FR: LoRA / rules / zero-shot", "LoRA best",
          " / ".join(_fmt(v) for v in macro.values()), lambda: beats),
         ("classifier", "single address p95; batch throughput", "≤ 40 ms; ≥ 200/s",
