@@ -3,7 +3,8 @@
 Measures, for the bfloat16 classifier (what the service runs), the int8 and the float32 one:
 single-address latency (p50/p95 over held-out texts, one at a time) and batch throughput
 (``classify_batch`` over all of them). Both include what the classifier does before the
-model runs: libpostal's parse and the gazetteer's word on each text. Writes ``eval/results/classifier_bench.{md,json}``.
+model runs: libpostal's parse and the gazetteer's word on each text. Writes
+``eval/results/classifier_bench.{md,json}``.
 
 Run: ``.venv/bin/python -m eval.classifier_bench``
 """
