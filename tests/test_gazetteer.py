@@ -18,6 +18,7 @@ from address.gazetteer import (
     build_gazetteer,
     check_gazetteer,
     postcode_agreement,
+    postcode_places,
     preload_country,
     town_cut_short,
 )
@@ -93,6 +94,21 @@ def test_agreement_of_a_town_with_a_postcode(
     small_gazetteer: Path, country: str, postcode: str, towns: list[str], expected: Agreement
 ) -> None:
     assert postcode_agreement(country, postcode, towns) is expected
+
+
+def test_postcode_places_lists_a_countrys_pairs(small_gazetteer: Path) -> None:
+    assert postcode_places("gb") == (
+        ("EH1", "edinburgh"),
+        ("M1", "ardwick"),
+        ("M1", "manchester"),
+    )
+    assert postcode_places("FR") == (
+        ("69006", "lyon"),
+        ("69006", "lyon 06"),
+        ("75013", "paris"),
+        ("75013", "paris 13"),
+    )
+    assert postcode_places("NL") == ()
 
 
 @pytest.mark.parametrize(

@@ -568,6 +568,7 @@ def test_public_api_is_explicit_and_sorted() -> None:
         "check",
         "detect_country",
         "place_evidence",
+        "postcode_before_town",
         "postcode_matches",
         "town_postcode_agreement",
     }
