@@ -29,14 +29,10 @@ scores: ≥ 0.95 same address, 0.85–0.95 same address with a minor difference,
      ``valid_probability`` ≥ 0.9 → ``valid`` / ``accept`` (``uncertain`` /
      ``confirm`` instead when the known-good data covers that town or postcode
      but lacks the address); ≤ 0.1 → ``invalid`` / ``fix`` with its reasons;
-     in between → ``uncertain`` / ``confirm``. The classifier's
-     ``postcode_locality_mismatch`` share counts as valid unless the rules (state
-     postcode prefixes, the postcode gazetteer) found a mismatch: it cannot know
-     the postcode areas of places it was not trained on. A mismatch the rules
-     found, or a town the rules found cut short (``truncated``), keeps the verdict
-     at ``uncertain`` / ``confirm`` at best. Its
-     ``truncated`` share counts as valid when the text ends with a town the
-     gazetteer places at the text's postcode ("Am Rain 1a, 36043 Fulda").
+     in between → ``uncertain`` / ``confirm``. A mismatch the rules found (state
+     postcode prefixes, the postcode gazetteer), or a town the rules found cut
+     short (``truncated``), keeps the verdict at ``uncertain`` / ``confirm`` at
+     best.
    Granularity is ``locality`` when a candidate confirms the town or postcode,
    else ``none``.
 
@@ -76,8 +72,6 @@ __all__ = [
     "Suggestion",
     "Verdict",
     "Verification",
-    "classifier_valid_probability",
-    "settled_doubts",
     "verify",
     "verify_batch",
 ]
@@ -393,43 +387,11 @@ def _suggestions(
     )
 
 
-def classifier_valid_probability(
-    result: Classification, rules: Sequence[Reason], ends_in_known_place: bool = False
-) -> float:
-    """The classifier's valid probability, with the doubts the rules settle set aside.
-
-    The classifier reads the gazetteer's word on the text, but learnt what it means from
-    Iowa and Icelandic layouts only, and still calls some postcodes of places it never
-    saw a "mismatch"; the rules (postcode prefixes and the postcode gazetteer) judge that,
-    so unless they flagged it, that share counts as valid: for "12 Main St, Anamosa, IA
-    52205" with valid 0.6 and mismatch 0.3, 0.9. Nor can it always tell a short town from
-    a cut one ("Gan", "Fulda"); when the text ends with a town the gazetteer places at its
-    postcode (``ends_in_known_place``: :func:`address.rules.place_evidence` is
-    ``PLACED``), its ``truncated`` share counts as valid too.
-    """
-    settled = settled_doubts(ends_in_known_place)
-    if Reason.POSTCODE_LOCALITY_MISMATCH in rules:
-        settled.discard(Reason.POSTCODE_LOCALITY_MISMATCH)
-    doubt = sum(p for r, p in result.reasons if r in settled)
-    return min(1.0, result.valid_probability + doubt)
-
-
-def settled_doubts(ends_in_known_place: bool) -> set[Reason]:
-    """Classifier reasons the rules answer better: the postcode's area, and whether a text
-    that ends in a known place was cut short."""
-    settled = {Reason.POSTCODE_LOCALITY_MISMATCH}
-    if ends_in_known_place:
-        settled.add(Reason.TRUNCATED)
-    return settled
-
-
-def _classifier_reasons(result: Classification, ends_in_known_place: bool) -> list[Reason]:
-    """The classifier's reasons worth reporting, less those the rules settle."""
-    settled = settled_doubts(ends_in_known_place)
+def _classifier_reasons(result: Classification) -> list[Reason]:
+    """The classifier's reasons worth reporting: those holding at least
+    :data:`CLASSIFIER_REASON_SHARE` of its invalid probability."""
     total = sum(p for _, p in result.reasons) or 1.0
-    return [
-        r for r, p in result.reasons if p / total >= CLASSIFIER_REASON_SHARE and r not in settled
-    ]
+    return [r for r, p in result.reasons if p / total >= CLASSIFIER_REASON_SHARE]
 
 
 def _decide(evidence: _Evidence, classification: Classification | None, limit: int) -> Verification:
@@ -515,13 +477,7 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
         if hard:
             explained = []
             if classification is not None and classification.valid_probability < 0.5:
-                explained = [
-                    r
-                    for r in _classifier_reasons(
-                        classification, evidence.place is PlaceEvidence.PLACED
-                    )
-                    if r in _TEXT_REASONS
-                ]
+                explained = [r for r in _classifier_reasons(classification) if r in _TEXT_REASONS]
             return answer(
                 Verdict.INVALID,
                 RULE_VERDICT_CONFIDENCE,
@@ -541,12 +497,10 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
             suggestions=suggestions,
         )
 
-    p_valid = classifier_valid_probability(
-        classification, rules, evidence.place is PlaceEvidence.PLACED
-    )
+    p_valid = classification.valid_probability
     if p_valid <= CLASSIFIER_INVALID:
         reasons = [
-            *_classifier_reasons(classification, evidence.place is PlaceEvidence.PLACED),
+            *_classifier_reasons(classification),
             *rules,
             Reason.UNKNOWN_ADDRESS,
         ]
@@ -569,11 +523,7 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
             checks,
             suggestions=suggestions,
         )
-    doubts = (
-        _classifier_reasons(classification, evidence.place is PlaceEvidence.PLACED)
-        if p_valid < 0.5
-        else []
-    )
+    doubts = _classifier_reasons(classification) if p_valid < 0.5 else []
     return answer(
         Verdict.UNCERTAIN,
         max(p_valid, 1 - p_valid),

@@ -17,13 +17,6 @@ Methods:
     trained) and ``lora_int8`` (dynamic int8) for the precision delta.
   * ``lora_text_only``: the same model with the gazetteer's word withheld (``none`` for
     every text): what the text alone gives.
-  * ``lora+gazetteer``: the shipped classifier as ``address.verify`` combines it with
-    the rules: a postcode the rules place away from the town (state prefixes, the
-    GeoNames postcode gazetteer) is a ``postcode_locality_mismatch``, a town that breaks
-    off inside the name of one of its postcode's places is ``truncated``; otherwise the
-    classifier's own mismatch share counts as valid, and so does its ``truncated`` share
-    when the text ends with a town the gazetteer places at its postcode ("Am Rain 1a,
-    36043 Fulda").
   * ``rules``: libpostal ``parse`` + ``rules.check``, both with the example's country
     (the caller of ``verify`` passes it; the classifier sees only the text); no reason
     means valid, the first reason in the classifier's label set is the prediction, a
@@ -247,31 +240,20 @@ def other_country_set(
 # --------------------------------------------------------------------------- methods
 
 
-def rule_evidence(texts: Sequence[str], countries: Sequence[str]) -> list[tuple[list[str], bool]]:
-    """Per text, ``rules.check``'s reasons and whether it ends in a known place
-    (``rules.place_evidence`` is ``placed``), for libpostal's parse with the example's country, as
-    ``verify`` does when a checkout form passes it (the classifier sees the text alone);
-    ``([OTHER], False)`` when the text cannot be parsed."""
+def rules_predict(texts: Sequence[str], countries: Sequence[str]) -> tuple[list[str], list[float]]:
+    """Rules-only baseline: label and 0/1 valid score per text, from ``rules.check`` on
+    libpostal's parse with the example's country, as ``verify`` does when a checkout form
+    passes it; ``other`` when the text cannot be parsed."""
     from address.errors import AddressError
     from address.libpostal import parse
-    from address.rules import PlaceEvidence, check, place_evidence
+    from address.rules import check
 
-    out: list[tuple[list[str], bool]] = []
+    labels, scores = [], []
     for text, country in zip(texts, countries, strict=True):
         try:
-            parsed = parse(text, country)
-            reasons = [r.value for r in check(parsed, country)]
-            placed = place_evidence(text, parsed, country) is PlaceEvidence.PLACED
-            out.append((reasons, placed))
+            reasons = [r.value for r in check(parse(text, country), country)]
         except AddressError:
-            out.append(([OTHER], False))
-    return out
-
-
-def rules_predict(texts: Sequence[str], countries: Sequence[str]) -> tuple[list[str], list[float]]:
-    """Rules-only baseline: label and 0/1 valid score per text."""
-    labels, scores = [], []
-    for reasons, _ in rule_evidence(texts, countries):
+            reasons = [OTHER]
         if not reasons:
             labels.append(VALID)
         else:
@@ -336,34 +318,6 @@ def lora_predict(
     return labels, [row[LABELS.index(VALID)] for row in rows]
 
 
-def lora_gazetteer_predict(
-    classifier: Any, texts: Sequence[str], countries: Sequence[str]
-) -> tuple[list[str], list[float]]:
-    """The classifier as ``address.verify`` uses it beside the rules: what the rules'
-    postcode checks find (a postcode away from the town, a town cut off inside the name
-    of one of the postcode's places) stands; otherwise the classifier's own mismatch
-    share counts as valid, and so does its ``truncated`` share when the text ends in a
-    known place (:func:`address.verify.classifier_valid_probability`)."""
-    from address.model import Reason
-    from address.verify import classifier_valid_probability, settled_doubts
-
-    by_rules = (Reason.POSTCODE_LOCALITY_MISMATCH, Reason.TRUNCATED)
-    labels, scores = [], []
-    results = [classifier.classify(t, c) for t, c in zip(texts, countries, strict=True)]
-    for result, (reasons, complete) in zip(results, rule_evidence(texts, countries), strict=True):
-        found = [r for r in by_rules if r.value in reasons]
-        p_valid = classifier_valid_probability(result, found, complete)
-        settled = settled_doubts(complete)
-        if found:
-            labels.append(found[0].value)
-        elif p_valid >= (classifier.valid_threshold or 0.5):
-            labels.append(VALID)
-        else:
-            labels.append(next(r.value for r, _ in result.reasons if r not in settled))
-        scores.append(0.0 if found else p_valid)
-    return labels, scores
-
-
 # --------------------------------------------------------------------------- output
 
 
@@ -374,7 +328,7 @@ def _plot(confusions: dict[str, dict[str, list[list[int]]]], path: Path) -> None
     import matplotlib.pyplot as plt
 
     sets = [name for name in confusions if name in ("heldout", "other")]
-    methods = ["lora", "lora+gazetteer", "rules", "zeroshot"]
+    methods = ["lora", "lora_text_only", "rules", "zeroshot"]
     fig, axes = plt.subplots(len(sets), len(methods), figsize=(5 * len(methods), 4.6 * len(sets)))
     short = [label.replace("postcode_locality_mismatch", "pc_mismatch") for label in LABELS]
     for r, name in enumerate(sets):
@@ -519,7 +473,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("lora_fp32", lambda t, e=evidence: lora_predict(fp32, t, e)),
             ("lora_int8", lambda t, e=evidence: lora_predict(int8, t, e)),
             ("lora_text_only", lambda t, e=unheard: lora_predict(shipped, t, e)),
-            ("lora+gazetteer", lambda t, c=countries: lora_gazetteer_predict(shipped, t, c)),
         ]
         if not args.lora_only:
             methods.append(("rules", lambda t, c=countries: rules_predict(t, c)))

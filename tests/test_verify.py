@@ -199,24 +199,13 @@ def test_a_town_cut_inside_its_name_is_truncated_and_a_whole_one_is_not(
     assert Reason.TRUNCATED not in whole.reasons
 
 
-def _answer(valid: float, **reasons: float) -> Classification:
-    from finetune.classifier import Classification as Answer
-
-    return Answer(
-        label="valid" if valid >= 0.5 else max(reasons, key=reasons.__getitem__),
-        valid_probability=valid,
-        reasons=tuple((Reason(name), p) for name, p in reasons.items()),
-    )
-
-
-def test_classifier_doubts_the_rules_settle_count_as_valid() -> None:
-    from address.verify import classifier_valid_probability
-
-    answer = _answer(0.3, postcode_locality_mismatch=0.2, truncated=0.4, gibberish=0.1)
-    assert classifier_valid_probability(answer, []) == pytest.approx(0.5)
-    # The rules found the mismatch: that doubt stands.
-    mismatch = [Reason.POSTCODE_LOCALITY_MISMATCH]
-    assert classifier_valid_probability(answer, mismatch) == pytest.approx(0.3)
-    # The text ends with a town the gazetteer places at its postcode: not cut short.
-    assert classifier_valid_probability(answer, [], True) == pytest.approx(0.9)
-    assert classifier_valid_probability(answer, mismatch, True) == pytest.approx(0.7)
+def test_verify_decides_on_the_classifiers_own_valid_probability(
+    index: AddressIndex, classifier: Classifier
+) -> None:
+    """An address the known-good data lacks: the verdict's confidence is the classifier's
+    own probability, read with the same gazetteer word, nothing added or set aside."""
+    text = "Am Rain 1a, 36043 Fulda"
+    result = verify(text, "DE", searcher=index, classifier=classifier)
+    p_valid = classifier.classify(text, "DE").valid_probability
+    assert result.classifier_used
+    assert result.confidence == pytest.approx(max(p_valid, 1 - p_valid), abs=1e-4)
