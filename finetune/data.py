@@ -203,9 +203,8 @@ class DataConfig:
             positives would teach the classifier to doubt its evidence.
         premises: share of restyled or invented training positives, ``missing_locality``
             and ``truncated`` negatives that start with a building or organisation line
-            ("Dental Surgery, 15 Druid Hill, ..."). At 0.1 the classifier took such a
-            line for a road without its number: 53 of 280 real UK addresses, many behind
-            one, got a valid probability under 0.9; at 0.3, 18 did.
+            ("Dental Surgery, 15 Druid Hill, ...", as many business addresses do). At
+            0.1 the classifier still took such a line for a road without its number.
         n_tune: tune examples, from regions held out of both training and test, made
             like the training examples; the decision threshold is chosen on them.
         tune_fraction: share of each country's reference rows whose region is kept for
