@@ -382,22 +382,10 @@ def _typed_postcode(country: str, key: str, rng: random.Random) -> str | None:
         # The key fills the whole postcode or its leading group (an outward code).
         if len(key) in (len("".join(groups)), len(groups[0])):
             chars = iter(key)
-            typed = "".join(
-                next(chars) if ch.isalnum() and seen < len(key) else ch
-                for seen, ch in _alnum_positions(shape)
-            )
+            typed = "".join(next(chars, ch) if ch.isalnum() else ch for ch in shape)
             if pattern is None or pattern.fullmatch(typed):
                 return typed
     return key if pattern is None or pattern.fullmatch(key) else None
-
-
-def _alnum_positions(text: str) -> Iterator[tuple[int, str]]:
-    """Each character with the count of letters and digits before it: "1-2" -> (0, "1"),
-    (1, "-"), (1, "2")."""
-    seen = 0
-    for ch in text:
-        yield seen, ch
-        seen += ch.isalnum()
 
 
 def typed_places(
