@@ -68,11 +68,12 @@ def classify(
 ) -> None:
     """Print the classifier's verdict on one text as JSON (valid probability, reasons and
     the gazetteer's word on the text)."""
+    from address.normalize import normalize
     from finetune.classifier import Classifier
     from finetune.evidence import evidence_for
 
     try:
-        evidence = evidence_for(text, country)
+        evidence = evidence_for(normalize(text), country)
         result = Classifier.load(adapter).classify(text, country, evidence)
     except AddressError as error:
         fail(error)

@@ -26,7 +26,8 @@ def model_text(text: str, evidence: PlaceEvidence | str) -> str:
 
 
 def evidence_for(text: str, country: str | None = None) -> PlaceEvidence:
-    """Normalize and parse ``text`` with libpostal and ask the gazetteer about it.
+    """Parse a normalized text (``address.normalize``) with libpostal and ask the
+    gazetteer about it.
 
     ``country`` is the checkout's country; without it, the one the text names or the
     ``default_country`` setting (as ``address.verify`` does). ``NONE`` when no country
@@ -35,15 +36,12 @@ def evidence_for(text: str, country: str | None = None) -> PlaceEvidence:
     Example: ``evidence_for("Am Rain 1a, 36043 Fulda", "DE")`` is ``PlaceEvidence.PLACED``.
 
     Raises:
-        EmptyAddressError, AddressTooLongError: from ``address.normalize``.
         DataNotReadyError: libpostal's data or the gazetteer are missing.
     """
     from address.libpostal import parse
-    from address.normalize import normalize
     from address.rules import detect_country, place_evidence
     from address.settings import get_settings
 
-    text = normalize(text)
     parsed = parse(text, country)
     detected = country or detect_country(parsed, default=get_settings().default_country)
     if not detected:
