@@ -12,7 +12,8 @@ know ``ValueError`` or ``RuntimeError`` still catch them::
     ├── ReferenceDataError (ValueError)         a reference file we cannot read
     ├── DataNotReadyError (RuntimeError)        libpostal data or gazetteer missing or corrupt
     ├── IndexNotReadyError (RuntimeError)       address index missing, corrupt or mismatched
-    └── DataFetchError (RuntimeError)           a download or its check failed
+    ├── DataFetchError (RuntimeError)           a download or its check failed
+    └── WorkStoppedError (RuntimeError)         the caller called the work off midway
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "InvalidAddressInputError",
     "ReferenceDataError",
     "UnknownCountryError",
+    "WorkStoppedError",
 ]
 
 SETUP_HINT = "run `make setup` (or `addr data fetch`) to download and assemble it"
@@ -74,3 +76,8 @@ class IndexNotReadyError(AddressError, RuntimeError):
 
 class DataFetchError(AddressError, RuntimeError):
     """Downloading or verifying a pinned data package failed."""
+
+
+class WorkStoppedError(AddressError, RuntimeError):
+    """The caller's ``stop`` check said to give up before the work was done (its client
+    hung up, its time ran out)."""

@@ -43,11 +43,12 @@ only candidates scoring ≥ ``SUGGESTION_SCORE`` (0.60, the same street or bette
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from address.errors import WorkStoppedError
 from address.libpostal import expand, parse
 from address.model import LOCALITY_LABELS, REASON_MESSAGES, ParsedAddress, Reason
 from address.normalize import normalize
@@ -542,17 +543,33 @@ def verify_batch(
     searcher: Searcher,
     classifier: Classifier | None,
     limit: int = 5,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Verification]:
     """Verify many addresses; the classifier sees only those rules and index leave open.
+
+    Args:
+        stop: asked before each address and before the classifier; when it says
+            True the work ends with :class:`WorkStoppedError` (the service passes
+            "has the client hung up?").
 
     Raises:
         InvalidAddressInputError: an input is empty or too long.
         UnknownCountryError: ``country`` is not a code with address rules.
+        WorkStoppedError: ``stop`` said to give up.
     """
-    evidence = [_gather(text, country, searcher, limit) for text in texts]
+
+    def check_stop() -> None:
+        if stop is not None and stop():
+            raise WorkStoppedError(f"stopped during a batch of {len(texts)} addresses")
+
+    evidence = []
+    for text in texts:
+        check_stop()
+        evidence.append(_gather(text, country, searcher, limit))
     open_cases = [e for e in evidence if e.needs_classifier()]
     judged: dict[int, Classification] = {}
     if classifier is not None and open_cases:
+        check_stop()
         results = classifier.classify_batch(
             [e.text for e in open_cases], country, [e.place for e in open_cases]
         )
