@@ -79,6 +79,49 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Origins allowed to call the API from a browser, as JSON ('[\"https://shop.example\"]').",
     )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest a client may take to send a request's line and headers, from "
+        "its connection or its previous response; then 408 and the socket is closed.",
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest a client may take to send a request's body after its headers; "
+        "then 408 and the socket is closed.",
+    )
+    keep_alive_timeout_seconds: int = Field(
+        default=5, ge=1, description="An idle keep-alive connection is closed after this."
+    )
+    request_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest one request may take, headers to last byte of the answer; then "
+        "408 and the socket is closed (batch work stops at its next slice).",
+    )
+    max_header_bytes: int = Field(
+        default=16_384,
+        ge=1024,
+        description="Largest request line plus headers accepted (HTTP 431 beyond).",
+    )
+    max_connections_per_client: int = Field(
+        default=64,
+        ge=1,
+        description="Open connections one client address may hold to one worker; more are "
+        "answered 429 and closed. Trusted proxies are exempt.",
+    )
+    max_concurrent_per_key: int = Field(
+        default=4,
+        ge=1,
+        description="Requests of one API key (or client) a worker works on at once; more wait "
+        "in a queue.",
+    )
+    queue_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest a request waits in its key's queue; then 429 with Retry-After.",
+    )
     log_level: str = Field(default="INFO", description="Log level of the service.")
     log_hash_key: SecretStr | None = Field(
         default=None,

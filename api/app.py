@@ -10,31 +10,37 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette import status
+from starlette.concurrency import run_in_threadpool
 
-from address.errors import AddressError, AddressTooLongError
+from address.errors import AddressError, EmptyAddressError, WorkStoppedError
 from address.libpostal import parse
 from address.normalize import normalize
 from address.settings import Settings, get_settings
 from address.verify import Verification, verify_batch
+from api.access import AccessLog
 from api.errors import (
+    NOT_READY_RETRY_AFTER,
+    ClientClosedError,
     FieldError,
     RateLimitedError,
     UnauthorizedError,
+    error_body,
     install_error_handlers,
 )
 from api.logs import address_hash
 from api.metrics import Metrics
 from api.schemas import (
+    BATCH_LIMIT,
     BatchIn,
     BatchOut,
     ErrorOut,
@@ -47,20 +53,28 @@ from api.schemas import (
     VerificationOut,
     VerifyIn,
 )
-from api.security import BodySizeLimit, RateLimiter
+from api.security import BodySizeLimit, ClientWatch, ConcurrencyLimiter, RateLimiter
 from api.state import Loaded, Resources
 
 __all__ = ["create_app"]
 
 STATIC_DIR = Path(__file__).parent / "static"
+BATCH_SLICE = 100
+"""Addresses of a batch verified between two looks at whether the client is still there."""
 logger = logging.getLogger("api")
-access = logging.getLogger("api.access")
+T = TypeVar("T")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing or unknown X-API-Key."},
     422: {"model": ErrorOut, "description": "Invalid request; `field` names the culprit."},
-    429: {"model": ErrorOut, "description": "Rate limit exceeded; see Retry-After."},
-    503: {"model": ErrorOut, "description": "Still loading, or a resource failed to load."},
+    429: {
+        "model": ErrorOut,
+        "description": "Rate limit exceeded, or the key's queue stayed full; see Retry-After.",
+    },
+    503: {
+        "model": ErrorOut,
+        "description": "Still loading (see Retry-After), or a resource failed to load.",
+    },
 }
 
 
@@ -69,10 +83,11 @@ def _resources(request: Request) -> Resources:
     return resources
 
 
-def _caller(
-    request: Request, api_key: Annotated[str | None, Header(alias="X-API-Key")] = None
-) -> str:
-    """Authenticate (when keys are configured) and charge the caller's rate budget."""
+def _charge(request: Request, api_key: str | None, cost: int) -> str:
+    """Authenticate (when keys are configured) and take ``cost`` from the caller's budget.
+
+    Returns the caller: its API key, or its address when no keys are configured.
+    """
     settings: Settings = request.app.state.settings
     limiter: RateLimiter = request.app.state.rate_limiter
     host = request.client.host if request.client else "anonymous"
@@ -83,9 +98,27 @@ def _caller(
         raise UnauthorizedError("a valid X-API-Key header is required")
     # Without configured keys any header value would pass: budget by address, not by it.
     caller = api_key if settings.api_keys and api_key else host
-    if (wait := limiter.acquire(caller)) > 0:
+    if (wait := limiter.acquire(caller, cost)) > 0:
         raise RateLimitedError(limiter.retry_after_header(wait))
     return caller
+
+
+def _caller(
+    request: Request, api_key: Annotated[str | None, Header(alias="X-API-Key")] = None
+) -> str:
+    """The caller of a one-address request, charged one token."""
+    return _charge(request, api_key, 1)
+
+
+async def _batch_caller(
+    request: Request, api_key: Annotated[str | None, Header(alias="X-API-Key")] = None
+) -> str:
+    """The caller of a batch, charged one token per address (the body is already parsed
+    and cached by the time dependencies run)."""
+    body = await request.json()
+    addresses = body.get("addresses") if isinstance(body, dict) else None
+    cost = min(len(addresses), BATCH_LIMIT) if isinstance(addresses, list) else 1
+    return _charge(request, api_key, max(cost, 1))
 
 
 def _known_key(given: str | None, keys: Sequence[str]) -> bool:
@@ -97,13 +130,34 @@ def _known_key(given: str | None, keys: Sequence[str]) -> bool:
     return any(matches)
 
 
-def _ready(
-    resources: Annotated[Resources, Depends(_resources)], _: Annotated[str, Depends(_caller)]
-) -> Loaded:
+def _ready(resources: Annotated[Resources, Depends(_resources)]) -> Loaded:
     return resources.loaded_or_raise()
 
 
+Caller = Annotated[str, Depends(_caller)]
+BatchCaller = Annotated[str, Depends(_batch_caller)]
 Ready = Annotated[Loaded, Depends(_ready)]
+
+
+async def _work(request: Request, caller: str, work: Callable[[ClientWatch], T]) -> T:
+    """Run ``work`` in the thread pool in one of ``caller``'s slots, watching the client.
+
+    ``work`` gets the watch and may poll ``watch.gone`` between steps; a client that
+    hangs up while its request is queued or worked on ends it with
+    :class:`ClientClosedError` (logged as 499).
+    """
+    limiter: ConcurrencyLimiter = request.app.state.concurrency
+    metrics: Metrics = request.app.state.metrics
+    watch = ClientWatch(request.receive)
+    try:
+        async with limiter.slot(caller, watch.task) as waited:
+            metrics.queue_wait.observe(waited)
+            return await run_in_threadpool(work, watch)
+    except (ClientClosedError, WorkStoppedError) as error:
+        metrics.work_stopped.inc()
+        raise ClientClosedError("the client went away; its work was stopped") from error
+    finally:
+        watch.close()
 
 
 def _checked(field: str, text: str) -> str:
@@ -113,38 +167,28 @@ def _checked(field: str, text: str) -> str:
         raise FieldError(field, error) from error
 
 
+def _checked_entry(field: str, text: str) -> str | ErrorOut:
+    """A batch entry normalized, or its own error in its place."""
+    try:
+        return _checked(field, text)
+    except FieldError as error:
+        return error_body(error)
+
+
 def _within_limit(field: str, text: str) -> str:
-    limit = get_settings().max_address_length
-    if len(text) > limit:
-        raise FieldError(field, AddressTooLongError(len(text), limit))
+    """Typed text as it is, once its normalized form is known to be within the length
+    limit; blank text passes (autocomplete answers it with no suggestions)."""
+    try:
+        normalize(text)
+    except EmptyAddressError:
+        pass
+    except AddressError as error:
+        raise FieldError(field, error) from error
     return text
 
 
 def _suggestions(candidates: Sequence[Any]) -> SuggestionsOut:
     return SuggestionsOut(suggestions=[SuggestionOut.model_validate(c) for c in candidates])
-
-
-def _install_timing(app: FastAPI, metrics: Metrics) -> None:
-    @app.middleware("http")
-    async def time_requests(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        seconds = time.perf_counter() - started
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        metrics.latency.labels(name, str(response.status_code)).observe(seconds)
-        # The access log: the route template, never the path or query as sent
-        # (they carry the address typed into autocomplete, or a key in the URL).
-        access.info(
-            "request",
-            extra={
-                "method": request.method,
-                "route": name,
-                "status": response.status_code,
-                "ms": round(seconds * 1000, 1),
-            },
-        )
-        return response
 
 
 def create_app(*, load_in_background: bool = True, settings: Settings | None = None) -> FastAPI:
@@ -181,8 +225,11 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
     app.state.settings = config
     app.state.metrics = metrics
     app.state.rate_limiter = RateLimiter(config.rate_limit_per_second, config.rate_limit_burst)
+    app.state.concurrency = ConcurrencyLimiter(
+        config.max_concurrent_per_key, config.queue_timeout_seconds
+    )
+    metrics.watch(app.state.concurrency)
     install_error_handlers(app)
-    _install_timing(app, metrics)
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -191,6 +238,7 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
             allow_headers=["Content-Type", "X-API-Key"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(AccessLog, metrics=metrics)  # outermost: sees every answer
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     def record(texts: Sequence[str], results: Sequence[Verification], started: float) -> None:
@@ -223,20 +271,27 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
         responses={503: {"model": ReadyOut, "description": "Still loading or failed to load."}},
     )
     async def readyz(resources: Annotated[Resources, Depends(_resources)]) -> JSONResponse:
-        """200 once libpostal, the index and the classifier are loaded; 503 before."""
+        """200 once libpostal, the gazetteer, the index, its embedding model and the
+        classifier are loaded and warm; 503 (with Retry-After) before."""
         body = ReadyOut(ready=resources.ready, components=resources.loaded, error=resources.error)
-        code = status.HTTP_200_OK if resources.ready else status.HTTP_503_SERVICE_UNAVAILABLE
-        return JSONResponse(body.model_dump(), status_code=code)
+        if resources.ready:
+            return JSONResponse(body.model_dump())
+        headers = {} if resources.error else {"Retry-After": NOT_READY_RETRY_AFTER}
+        code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return JSONResponse(body.model_dump(), status_code=code, headers=headers)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     async def prometheus(resources: Annotated[Resources, Depends(_resources)]) -> Response:
-        """Prometheus metrics: latency per route, verdict and reason counts, index size."""
+        """Prometheus metrics: latency per route, verdict and reason counts, index size,
+        the keys' queues."""
         if resources.index is not None:
             metrics.index_size.set(len(resources.index))
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.get("/v1/autocomplete", response_model=SuggestionsOut, responses=_ERRORS, tags=["address"])
-    def autocomplete(
+    async def autocomplete(
+        request: Request,
+        caller: Caller,
         loaded: Ready,
         q: Annotated[
             str, Query(description="What the customer typed so far.", examples=["4570 froz"])
@@ -245,44 +300,86 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
         country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", examples=["US"])] = None,
     ) -> SuggestionsOut:
         """Suggestions for a prefix, on every keystroke (useful from the 3rd character)."""
-        return _suggestions(loaded.index.autocomplete(_within_limit("q", q), limit, country))
+        prefix = _within_limit("q", q)
+        found = await _work(
+            request, caller, lambda _: loaded.index.autocomplete(prefix, limit, country)
+        )
+        return _suggestions(found)
 
     @app.post("/v1/suggest", response_model=SuggestionsOut, responses=_ERRORS, tags=["address"])
-    def suggest(loaded: Ready, body: SuggestIn) -> SuggestionsOut:
+    async def suggest(
+        request: Request, caller: Caller, loaded: Ready, body: SuggestIn
+    ) -> SuggestionsOut:
         """Ranked known-good addresses for a full, possibly wrong, address."""
         text = _checked("address", body.address)
-        return _suggestions(loaded.index.search(text, body.limit, body.country))
+        found = await _work(
+            request, caller, lambda _: loaded.index.search(text, body.limit, body.country)
+        )
+        return _suggestions(found)
 
     @app.post("/v1/verify", response_model=VerificationOut, responses=_ERRORS, tags=["address"])
-    def verify(loaded: Ready, body: VerifyIn) -> VerificationOut:
+    async def verify(
+        request: Request, caller: Caller, loaded: Ready, body: VerifyIn
+    ) -> VerificationOut:
         """Verdict, reasons, standardized form and "did you mean" for one address."""
         started = time.perf_counter()
         text = _checked("address", body.address)
-        results = _verify(loaded, [text], body.country)
+        results = await _work(request, caller, lambda _: _verify(loaded, [text], body.country))
         record([text], results, started)
         return VerificationOut.model_validate(results[0])
 
     @app.post("/v1/verify/batch", response_model=BatchOut, responses=_ERRORS, tags=["address"])
-    def verify_many(loaded: Ready, body: BatchIn) -> BatchOut:
-        """Verify up to 1,000 addresses; results come back in input order."""
+    async def verify_many(
+        request: Request, caller: BatchCaller, loaded: Ready, body: BatchIn
+    ) -> BatchOut:
+        """Verify up to 1,000 addresses; results come back in input order, an entry that
+        cannot be read as an address answered by its own error (``field``:
+        ``addresses[2]``). Work stops within one slice of 100 addresses when the client
+        hangs up. Costs one token of the rate budget per address."""
         started = time.perf_counter()
-        texts = [_checked(f"addresses[{i}]", text) for i, text in enumerate(body.addresses)]
-        results = _verify(loaded, texts, body.country)
-        record(texts, results, started)
-        return BatchOut(results=[VerificationOut.model_validate(r) for r in results])
+        entries: list[str | ErrorOut] = [
+            _checked_entry(f"addresses[{i}]", text) for i, text in enumerate(body.addresses)
+        ]
+        texts = [entry for entry in entries if isinstance(entry, str)]
+
+        def in_slices(watch: ClientWatch) -> list[Verification]:
+            done: list[Verification] = []
+            for start in range(0, len(texts), BATCH_SLICE):
+                if watch.gone:
+                    raise ClientClosedError("the client went away")
+                part = texts[start : start + BATCH_SLICE]
+                done += _verify(loaded, part, body.country, stop=lambda: watch.gone)
+            return done
+
+        verified = await _work(request, caller, in_slices)
+        record(texts, verified, started)
+        answers = iter(verified)
+        return BatchOut(
+            results=[
+                VerificationOut.model_validate(next(answers)) if isinstance(entry, str) else entry
+                for entry in entries
+            ]
+        )
 
     @app.get("/v1/parse", response_model=ParseOut, responses=_ERRORS, tags=["address"])
-    def parse_address(
+    async def parse_address(
+        request: Request,
+        caller: Caller,
         _: Ready,
         q: Annotated[str, Query(examples=["Flat 3, 12 Baker St, London NW1 6XE"])],
         country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", examples=["GB"])] = None,
     ) -> ParseOut:
         """Split an address into libpostal components."""
         text = _checked("q", q)
-        return ParseOut(normalized=text, components=parse(text, country).components())
+        components = await _work(request, caller, lambda _: parse(text, country).components())
+        return ParseOut(normalized=text, components=components)
 
     return app
 
 
-def _verify(loaded: Loaded, texts: list[str], country: str | None) -> list[Verification]:
-    return verify_batch(texts, country, searcher=loaded.index, classifier=loaded.classifier)
+def _verify(
+    loaded: Loaded, texts: list[str], country: str | None, stop: Callable[[], bool] | None = None
+) -> list[Verification]:
+    return verify_batch(
+        texts, country, searcher=loaded.index, classifier=loaded.classifier, stop=stop
+    )

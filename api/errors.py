@@ -14,13 +14,24 @@ from address.errors import AddressError, InvalidAddressInputError, UnknownCountr
 from api.schemas import ErrorOut
 
 __all__ = [
+    "CLIENT_CLOSED_REQUEST",
+    "NOT_READY_RETRY_AFTER",
     "ApiError",
+    "BusyError",
+    "ClientClosedError",
     "FieldError",
     "NotReadyError",
     "RateLimitedError",
     "UnauthorizedError",
+    "error_body",
     "install_error_handlers",
 ]
+
+
+CLIENT_CLOSED_REQUEST = 499
+"""The status logged for a request whose client hung up first (nginx's convention)."""
+NOT_READY_RETRY_AFTER = "5"
+"""Seconds a client is told to wait before asking a service that is still loading again."""
 
 
 class ApiError(AddressError):
@@ -43,6 +54,21 @@ class RateLimitedError(ApiError, RuntimeError):
         self.retry_after = retry_after
 
 
+class BusyError(ApiError, RuntimeError):
+    """The caller's requests already fill its slots, and this one waited ``waited``
+    seconds in its queue in vain; retry after ``retry_after`` seconds."""
+
+    def __init__(self, waited: float, retry_after: str) -> None:
+        super().__init__(
+            f"too many requests of this caller in progress; waited {waited:.1f} s for a slot"
+        )
+        self.retry_after = retry_after
+
+
+class ClientClosedError(ApiError, ConnectionError):
+    """The client hung up before its answer was ready; its work was stopped."""
+
+
 class FieldError(ApiError, ValueError):
     """A library error about one request field, e.g. ``addresses[3]``."""
 
@@ -57,8 +83,10 @@ def _status(error: AddressError) -> int:
         return status.HTTP_422_UNPROCESSABLE_CONTENT
     if isinstance(error, UnauthorizedError):
         return status.HTTP_401_UNAUTHORIZED
-    if isinstance(error, RateLimitedError):
+    if isinstance(error, RateLimitedError | BusyError):
         return status.HTTP_429_TOO_MANY_REQUESTS
+    if isinstance(error, ClientClosedError):
+        return CLIENT_CLOSED_REQUEST
     # NotReadyError, DataNotReadyError, IndexNotReadyError, …: the service cannot answer yet.
     return status.HTTP_503_SERVICE_UNAVAILABLE
 
@@ -71,16 +99,27 @@ def _field_of(error: AddressError) -> str | None:
     return None
 
 
+def error_body(error: AddressError) -> ErrorOut:
+    """The answer's body for ``error``: ``{"error", "type", "field"}``, with the type of
+    the library error behind a :class:`FieldError`."""
+    cause = error.cause if isinstance(error, FieldError) else error
+    return ErrorOut(error=str(error), type=type(cause).__name__, field=_field_of(error))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map typed errors, request-validation errors and Starlette's HTTP errors to JSON
     ``ErrorOut`` bodies."""
 
     @app.exception_handler(AddressError)
     async def address_error(request: Request, error: AddressError) -> JSONResponse:
-        cause = error.cause if isinstance(error, FieldError) else error
-        body = ErrorOut(error=str(error), type=type(cause).__name__, field=_field_of(error))
-        headers = {"Retry-After": error.retry_after} if isinstance(error, RateLimitedError) else {}
-        return JSONResponse(body.model_dump(), status_code=_status(error), headers=headers)
+        body = error_body(error)
+        code = _status(error)
+        headers = {}
+        if isinstance(error, RateLimitedError | BusyError):
+            headers["Retry-After"] = error.retry_after
+        elif code == status.HTTP_503_SERVICE_UNAVAILABLE:
+            headers["Retry-After"] = NOT_READY_RETRY_AFTER
+        return JSONResponse(body.model_dump(), status_code=code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:

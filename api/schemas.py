@@ -70,7 +70,16 @@ class ReadyOut(BaseModel):
     ready: bool
     components: dict[str, bool] = Field(
         description="Each heavy resource and whether it is loaded.",
-        examples=[{"libpostal": True, "index": True, "classifier": True}],
+        examples=[
+            {
+                "libpostal": True,
+                "gazetteer": True,
+                "index": True,
+                "embedding_model": True,
+                "classifier": True,
+                "warm": False,
+            }
+        ],
     )
     error: str | None = Field(default=None, description="Why a resource failed to load.")
 
@@ -160,11 +169,15 @@ class VerificationOut(_FromLibrary):
     suggestions: list[SuggestionOut]
 
 
-class BatchOut(BaseModel):
-    results: list[VerificationOut]
-
-
 class ErrorOut(BaseModel):
     error: str = Field(examples=["address is 600 characters long; the limit is 512"])
     type: str = Field(examples=["AddressTooLongError"])
     field: str | None = Field(default=None, examples=["address"])
+
+
+class BatchOut(BaseModel):
+    results: list[VerificationOut | ErrorOut] = Field(
+        description="One answer per input address, in input order: its verification, or, "
+        "for an entry that cannot be read as an address, its own error "
+        '(`{"error", "type", "field": "addresses[2]"}`).'
+    )

@@ -14,6 +14,7 @@ the gazetteer.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import warnings
 from collections.abc import Sequence
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
 __all__ = ["DEFAULT_ADAPTER_DIR", "PRECISIONS", "Classification", "Classifier", "Precision"]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_ADAPTER_DIR = (
     Path(__file__).resolve().parent / "adapters" / "smollm2-135m-validity-lora-i18n"
@@ -177,6 +180,7 @@ class Classifier:
             merged.model = _int8(merged.model)
         elif precision != "fp32":
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+        logger.info("classifier loaded", extra={"adapter": folder.name, "precision": precision})
         return cls(
             merged,
             tokenizer,

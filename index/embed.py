@@ -13,7 +13,9 @@ weights file) so that an index is never searched with vectors from another model
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ __all__ = ["MODEL_NAME", "Embedder", "model_fingerprint", "model_folder"]
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _WEIGHTS_FILE = "model.safetensors"
+logger = logging.getLogger(__name__)
 
 
 def model_folder() -> Path:
@@ -81,20 +84,24 @@ class Embedder:
     ) -> None:
         self._settings = _Settings(max_seq_length, batch_size, quantize, threads)
         self._model: Any = None
+        self._lock = threading.Lock()
 
-    def _load(self) -> Any:
-        if self._model is None:
-            os.environ["HF_HUB_OFFLINE"] = "1"
-            import torch
-            from sentence_transformers import SentenceTransformer
+    def load(self) -> Any:
+        """The model, loaded on first use, once however many threads ask at once."""
+        with self._lock:
+            if self._model is None:
+                os.environ["HF_HUB_OFFLINE"] = "1"
+                import torch
+                from sentence_transformers import SentenceTransformer
 
-            torch.set_num_threads(self._settings.threads)
-            model = SentenceTransformer(str(model_folder()), device="cpu")
-            model.max_seq_length = self._settings.max_seq_length
-            model.eval()
-            if self._settings.quantize:
-                _quantize_feed_forward(model)
-            self._model = model
+                torch.set_num_threads(self._settings.threads)
+                model = SentenceTransformer(str(model_folder()), device="cpu")
+                model.max_seq_length = self._settings.max_seq_length
+                model.eval()
+                if self._settings.quantize:
+                    _quantize_feed_forward(model)
+                self._model = model
+                logger.info("embedding model loaded", extra={"quantized": self._settings.quantize})
         return self._model
 
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> NDArray[np.float32]:
@@ -107,7 +114,7 @@ class Embedder:
         unique, inverse = np.unique(np.asarray(keys, dtype=object), return_inverse=True)
         order = np.argsort([len(k) for k in unique], kind="stable")
         vectors = np.empty((len(unique), self.dimensions), dtype=np.float32)
-        model = self._load()
+        model = self.load()
         batch = self._settings.batch_size
         bar = _bar(len(unique), progress)
         import torch

@@ -137,6 +137,10 @@ class AddressIndex:
             self._masks[key] = mask
         return mask
 
+    def load_embedder(self) -> None:
+        """Load the query embedding model now, not at the first search that needs it."""
+        self._embedder.load()
+
     def __len__(self) -> int:
         """Number of live (not deleted) addresses."""
         return len(self._live_row)

@@ -82,13 +82,18 @@ def classifier() -> Classifier:
 
 @pytest.fixture(scope="session")
 def client(built_index: Path, libpostal: None) -> Iterator[TestClient]:
-    """The real app over the small index, loaded once and without a rate limit (the
-    property tests send hundreds of requests)."""
+    """The real app over the small index, loaded once and without a rate or concurrency
+    limit (the property tests send hundreds of requests)."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
 
-    config = Settings(index_path=built_index, rate_limit_per_second=1e6, rate_limit_burst=10**6)
+    config = Settings(
+        index_path=built_index,
+        rate_limit_per_second=1e6,
+        rate_limit_burst=10**6,
+        max_concurrent_per_key=1000,
+    )
     app = create_app(load_in_background=False, settings=config)
     with TestClient(app) as test_client:
         yield test_client

@@ -77,15 +77,25 @@ def _check_verification(result: dict[str, Any]) -> None:
     assert len(result["messages"]) == len(result["reasons"])
 
 
+def _check_entry(result: dict[str, Any], field: str) -> None:
+    """A batch entry: a verification, or its own typed error naming ``field``."""
+    if "error" in result:
+        assert set(result) == ERROR_KEYS and result["field"] == field, result
+        assert result["type"] in {"AddressTooLongError", "EmptyAddressError"}
+    else:
+        _check_verification(result)
+
+
 def _send_everywhere(client: TestClient, text: str) -> None:
     """``text`` through all five address endpoints."""
     if (body := _defined(client.post("/v1/verify", json={"address": text}), "address")) is not None:
         _check_verification(body)
     batch = client.post("/v1/verify/batch", json={"addresses": [KNOWN, text]})
-    if (body := _defined(batch, "addresses[1]")) is not None:
-        assert len(body["results"]) == 2
-        for result in body["results"]:
-            _check_verification(result)
+    assert batch.status_code == 200, batch.text
+    body = batch.json()
+    assert len(body["results"]) == 2
+    _check_verification(body["results"][0])
+    _check_entry(body["results"][1], "addresses[1]")
     suggest = client.post("/v1/suggest", json={"address": text, "limit": 3})
     if (body := _defined(suggest, "address")) is not None:
         assert len(body["suggestions"]) <= 3
@@ -107,10 +117,20 @@ def test_hostile_strings_get_a_defined_answer(client: TestClient, text: str) -> 
 
 
 @pytest.mark.parametrize("text", LONG, ids=lambda text: repr(text[:12]))
-def test_10000_character_strings_are_typed_422(client: TestClient, text: str) -> None:
+def test_10000_character_strings_are_typed_422_and_batch_siblings_answer(
+    client: TestClient, text: str
+) -> None:
+    batch = client.post("/v1/verify/batch", json={"addresses": [KNOWN, text]})
+    assert batch.status_code == 200, batch.text
+    known, entry = batch.json()["results"]
+    _check_verification(known)
+    assert entry == {
+        "error": entry["error"],
+        "type": "AddressTooLongError",
+        "field": "addresses[1]",
+    }
     for response, field in (
         (client.post("/v1/verify", json={"address": text}), "address"),
-        (client.post("/v1/verify/batch", json={"addresses": [KNOWN, text]}), "addresses[1]"),
         (client.post("/v1/suggest", json={"address": text}), "address"),
         (client.get("/v1/autocomplete", params={"q": text}), "q"),
         (client.get("/v1/parse", params={"q": text}), "q"),
@@ -282,9 +302,13 @@ def test_streamed_body_over_the_limit_is_413(client: TestClient) -> None:
 def test_huge_batches_are_refused(client: TestClient) -> None:
     many = client.post("/v1/verify/batch", json={"addresses": ["a"] * 100_000})
     assert "1000" in _typed_error(many, 422, "addresses")["error"]
-    # 1,000 addresses of 1,000 characters fit under the body limit; each is too long.
+    # 1,000 addresses of 1,000 characters fit under the body limit; each is too long,
+    # and each is answered by its own error in its place.
     long = client.post("/v1/verify/batch", json={"addresses": ["a" * 1000] * 1000})
-    assert _typed_error(long, 422, "addresses[0]")["type"] == "AddressTooLongError"
+    assert long.status_code == 200, long.text
+    entries = long.json()["results"]
+    assert [e["field"] for e in entries] == [f"addresses[{i}]" for i in range(1000)]
+    assert {e["type"] for e in entries} == {"AddressTooLongError"}
     too_big = client.post("/v1/verify/batch", json={"addresses": ["a" * 10_000] * 1000})
     _typed_error(too_big, 413, "body")
 
@@ -297,7 +321,7 @@ RSS_GROWTH_LIMIT = 32 * 2**20
 
 def test_memory_stays_bounded_under_large_bad_requests(client: TestClient) -> None:
     bad = [
-        ("/v1/verify/batch", json.dumps({"addresses": ["a" * 1000] * 1000}).encode(), 422),
+        ("/v1/verify/batch", json.dumps({"addresses": ["a" * 1000] * 1000}).encode(), 200),
         ("/v1/verify", b"[" * 400_000 + b"]" * 400_000, 400),
         ("/v1/suggest", json.dumps({"address": "b" * 1_500_000}).encode(), 413),
     ]

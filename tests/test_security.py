@@ -3,7 +3,9 @@ and a real server's logs hold neither the addresses typed nor the query string."
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -12,7 +14,8 @@ from fastapi.testclient import TestClient
 
 from address.settings import Settings
 from api.app import create_app
-from api.security import RateLimiter
+from api.errors import BusyError, ClientClosedError
+from api.security import ConcurrencyLimiter, RateLimiter
 from api.server_process import ServerProcess
 
 
@@ -75,3 +78,71 @@ def test_served_logs_are_json_with_the_route_and_no_address(built_index: Path) -
     assert all(isinstance(r["status"], int) and r["ms"] >= 0 for r in requests)
     assert "zqxj" not in log and "Þórunnartún" not in log
     assert "q=" not in log and "%C3%9E" not in log.upper()
+
+
+def test_a_batch_costs_one_token_per_address() -> None:
+    """A full bucket admits a batch bigger than the burst and goes into debt; the next
+    request waits the debt out."""
+    now = [0.0]
+    limiter = RateLimiter(rate=10, burst=100, clock=lambda: now[0])
+    assert limiter.acquire("key", cost=300) == 0.0
+    assert limiter.acquire("key") == pytest.approx((1 + 200) / 10)
+    now[0] += 20.1
+    assert limiter.acquire("key") == 0.0
+    # A batch needs the burst's worth of tokens (or its own size, if smaller).
+    assert limiter.acquire("other", cost=60) == 0.0
+    assert limiter.acquire("other", cost=60) == pytest.approx((60 - 40) / 10)
+
+
+def test_batches_are_charged_per_address_over_http() -> None:
+    config = Settings(
+        index_path=Path("/nonexistent/index"), rate_limit_per_second=1, rate_limit_burst=100
+    )
+    with TestClient(create_app(load_in_background=False, settings=config)) as client:
+        batch = client.post("/v1/verify/batch", json={"addresses": ["12 Main St"] * 100})
+        assert batch.status_code == 503  # charged 100, then not ready
+        one = client.post("/v1/verify", json={"address": "12 Main St"})
+        assert one.status_code == 429
+        assert int(one.headers["Retry-After"]) >= 1
+
+
+def test_a_keys_requests_beyond_its_slots_queue_then_give_up() -> None:
+    """Two slots per caller: a third request waits for one, a fourth gives up after the
+    queue's wait with BusyError, one whose client hangs up leaves the queue at once; the
+    queue's depth is back to 0 afterwards."""
+
+    async def scenario() -> None:
+        limiter = ConcurrencyLimiter(per_caller=2, max_wait=0.3)
+        never = asyncio.get_running_loop().create_future()
+        release = asyncio.Event()
+        waits: list[float] = []
+
+        async def hold() -> None:
+            async with limiter.slot("key", never) as waited:
+                waits.append(waited)
+                await release.wait()
+
+        holders = [asyncio.create_task(hold()) for _ in range(2)]
+        await asyncio.sleep(0.01)
+        assert limiter.in_progress == 2
+        with pytest.raises(BusyError):
+            async with limiter.slot("key", never):
+                pass
+        gone = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(0.05, gone.set_result, None)
+        started = time.perf_counter()
+        with pytest.raises(ClientClosedError):
+            async with limiter.slot("key", gone):
+                pass
+        assert time.perf_counter() - started < 0.25
+        queued = asyncio.create_task(hold())
+        await asyncio.sleep(0.05)
+        assert limiter.waiting == 1
+        async with limiter.slot("another key", never):  # other callers are not held up
+            pass
+        release.set()
+        await asyncio.gather(*holders, queued)
+        assert waits[-1] > 0.04
+        assert (limiter.waiting, limiter.in_progress, limiter._slots) == (0, 0, {})
+
+    asyncio.run(scenario())

@@ -1,0 +1,85 @@
+"""The access log and latency metrics: one JSON line and one histogram sample a request.
+
+Requests are named by the route that served them (``/v1/verify``, ``/static``,
+``/docs``), never by the path or query as sent: those carry the address typed
+into autocomplete, or a key in the URL. A request nobody was left to answer is
+logged as ``499 client closed``, and one the server cut off for taking too long
+(``api.protocol`` marks it in the scope) as 408.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from starlette import status
+
+from api.errors import CLIENT_CLOSED_REQUEST
+from api.metrics import Metrics
+from api.security import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["TIMEOUT_SCOPE_KEY", "AccessLog"]
+
+TIMEOUT_SCOPE_KEY = "addr.timeout"
+"""Scope key the protocol sets ("body", "request") when it cut a request off for time."""
+
+access = logging.getLogger("api.access")
+
+
+class AccessLog:
+    """ASGI middleware that logs and times every HTTP request by its route.
+
+    Example: ``POST /v1/verify`` with ``{"address": "4570 Frozen Hill Rd, Anamosa"}``
+    logs ``{"event": "request", "method": "POST", "route": "/v1/verify",
+    "status": 200, "ms": 31.2}``.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        answered: int | None = None
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal answered
+            if message["type"] == "http.response.start":
+                answered = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            seconds = time.perf_counter() - started
+            code = _status(scope, answered)
+            name = _route_name(scope)
+            self.metrics.latency.labels(name, str(code)).observe(seconds)
+            extra: dict[str, Any] = {
+                "method": scope.get("method"),
+                "route": name,
+                "status": code,
+                "ms": round(seconds * 1000, 1),
+            }
+            if code == CLIENT_CLOSED_REQUEST:
+                extra["detail"] = "client closed"
+            access.info("request", extra=extra)
+
+
+def _status(scope: Scope, answered: int | None) -> int:
+    """The status the request ended with: the server's cut-off first, else what the app
+    answered, else the client left before any answer."""
+    if scope.get(TIMEOUT_SCOPE_KEY):
+        return status.HTTP_408_REQUEST_TIMEOUT
+    return answered if answered is not None else CLIENT_CLOSED_REQUEST
+
+
+def _route_name(scope: Scope) -> str:
+    """The route template (``/v1/verify``), a mount's prefix (``/static``), or
+    ``unmatched`` for paths no route serves."""
+    route = scope.get("route")
+    return str(getattr(route, "path", None) or "unmatched")
