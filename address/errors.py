@@ -50,12 +50,18 @@ class EmptyAddressError(InvalidAddressInputError):
 
 
 class AddressTooLongError(InvalidAddressInputError):
-    """The input is longer than the ``max_address_length`` setting."""
+    """The input, or the text it normalizes to, is longer than ``max_address_length``.
 
-    def __init__(self, length: int, limit: int) -> None:
-        super().__init__(f"address is {length} characters long; the limit is {limit}")
+    ``sent`` is the length as sent when normalization made it grow: 29 × "\ufdfa"
+    (29 characters) normalizes to 522.
+    """
+
+    def __init__(self, length: int, limit: int, sent: int | None = None) -> None:
+        grown = "" if sent is None else f" after normalization ({sent} as sent)"
+        super().__init__(f"address is {length} characters long{grown}; the limit is {limit}")
         self.length = length
         self.limit = limit
+        self.sent = sent
 
 
 class UnknownCountryError(AddressError, ValueError):

@@ -63,36 +63,50 @@ _STEPS: tuple[Callable[[str], str], ...] = (
     _tidy_punctuation,
     _collapse_whitespace,
 )
-# One pass can expose work for another ("e\x00\u0301": dropping NUL lets NFKC
-# compose "é"); passes repeat until nothing changes, which makes it idempotent.
+# Passes repeat until one changes nothing, which makes ``normalize`` idempotent. One pass
+# settles every input found so far: the steps after NFKC only replace or drop starters
+# (spaces, separators) that compose with nothing, so a second NFKC finds nothing to do.
+# Hypothesis searched ligatures, jamo, marks and bombs for more and found none
+# (tests/test_normalize.py); running out of passes is a bug, raised as RuntimeError.
 _MAX_PASSES = 4
 
 
 def normalize(text: str, *, max_length: int | None = None) -> str:
     """Clean an address text without changing what it says.
 
+    The limit applies twice: to the text as sent, before any work, and to the text after
+    each pass, so the result is never longer than ``max_length`` and no pass starts on a
+    text longer than that (one NFKC step makes at most 18 characters of one).
+
     Args:
         text: raw input, e.g. ``"  Flat 3,\\t12 Baker St ,, London NW1 6XE\\x00"``.
-        max_length: longest accepted input in characters; default is the
+        max_length: longest accepted input and output in characters; default is the
             ``max_address_length`` setting (512).
 
     Returns:
         The cleaned text, e.g. ``"Flat 3, 12 Baker St, London NW1 6XE"``.
-        ``normalize(normalize(x)) == normalize(x)`` for every ``x``.
+        ``normalize(normalize(x)) == normalize(x)`` for every ``x`` the first call accepts.
 
     Raises:
-        AddressTooLongError: the input is longer than ``max_length``.
+        AddressTooLongError: the input, or the text it normalizes to, is longer than
+            ``max_length`` (``"\\ufdfa" * 29`` is 29 characters as sent, 522 normalized).
         EmptyAddressError: nothing is left after the clean-up.
+        RuntimeError: the steps did not settle within ``_MAX_PASSES`` passes (a bug).
     """
     limit = max_length if max_length is not None else get_settings().max_address_length
-    if len(text) > limit:
-        raise AddressTooLongError(len(text), limit)
+    sent = len(text)
+    if sent > limit:
+        raise AddressTooLongError(sent, limit)
     for _ in range(_MAX_PASSES):
         before = text
         for step in _STEPS:
             text = step(text)
+        if len(text) > limit:
+            raise AddressTooLongError(len(text), limit, sent)
         if text == before:
             break
+    else:
+        raise RuntimeError(f"normalize did not settle in {_MAX_PASSES} passes ({sent} characters)")
     if not text:
         raise EmptyAddressError("address is empty after removing whitespace and control characters")
     return text
