@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from starlette import status
+from starlette.routing import Match
 
 from api.errors import CLIENT_CLOSED_REQUEST
 from api.metrics import Metrics
@@ -44,6 +45,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        name = _route_name(scope)
         answered: int | None = None
 
         async def send_and_note(message: Message) -> None:
@@ -57,7 +59,6 @@ class AccessLog:
         finally:
             seconds = time.perf_counter() - started
             code = _status(scope, answered)
-            name = _route_name(scope)
             self.metrics.latency.labels(name, str(code)).observe(seconds)
             extra: dict[str, Any] = {
                 "method": scope.get("method"),
@@ -79,7 +80,14 @@ def _status(scope: Scope, answered: int | None) -> int:
 
 
 def _route_name(scope: Scope) -> str:
-    """The route template (``/v1/verify``), a mount's prefix (``/static``), or
-    ``unmatched`` for paths no route serves."""
-    route = scope.get("route")
-    return str(getattr(route, "path", None) or "unmatched")
+    """The template of the route that will serve the request (``/v1/verify``), a mount's
+    prefix (``/static``), or ``unmatched`` for paths no route serves. Matched before the
+    app runs: a mount rewrites the scope's paths on the way in."""
+    partial = None
+    for route in scope["app"].routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return str(route.path)
+        if match is Match.PARTIAL and partial is None:
+            partial = str(route.path)  # the path is served, not with this method
+    return partial or "unmatched"

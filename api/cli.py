@@ -166,6 +166,11 @@ def serve(
         # Each worker process applies this too (JSON lines, no access log).
         log_config=logging_config(settings.log_level),
         access_log=False,
+        # httptools with our limits: header/body/request timeouts, header size, connections
+        # per client, JSON error answers (api/protocol.py; each worker imports it by name
+        # and reads the ADDR_* limits once).
+        http="api.protocol:GuardedHttpToolsProtocol",
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,
         # X-Forwarded-For only from the configured proxies, never from anyone.
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None,

@@ -3,9 +3,14 @@ each key's queue (requests waiting for a slot, and how long they waited)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from address.verify import Verification
+from api.protocol import connection_events, open_connections
 from api.security import ConcurrencyLimiter
 
 __all__ = ["Metrics"]
@@ -63,6 +68,8 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.registry.register(_Connections())
+
     def watch(self, limiter: ConcurrencyLimiter) -> None:
         """Read the queue depth and the requests in progress from ``limiter`` on scrape."""
         self.queue_depth.set_function(lambda: limiter.waiting)
@@ -77,3 +84,21 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _Connections(Collector):
+    """The connections of this process that the server answered itself and closed (slow,
+    oversized, malformed, too many from one address), and those open now."""
+
+    def collect(self) -> Iterator[Metric]:
+        rejected = CounterMetricFamily(
+            "addr_connections_rejected",
+            "Connections answered by the server itself and closed, by kind.",
+            labels=["kind"],
+        )
+        for kind, count in sorted(connection_events().items()):
+            rejected.add_metric([kind], count)
+        yield rejected
+        yield GaugeMetricFamily(
+            "addr_connections_open", "Connections open now.", value=open_connections()
+        )
