@@ -67,10 +67,16 @@ class Settings(BaseSettings):
         "authentication, and the service binds to 127.0.0.1 only.",
     )
     rate_limit_per_second: float = Field(
-        default=50.0, gt=0, description="Sustained requests per second per API key (or client)."
+        default=50.0,
+        gt=0,
+        description="Sustained addresses per second per API key (or client): a request costs "
+        "one token per address it carries.",
     )
     rate_limit_burst: int = Field(
-        default=100, ge=1, description="Requests a key may make at once before the rate applies."
+        default=100,
+        ge=1,
+        description="Addresses a key may send at once before the rate applies; a bigger batch "
+        "needs a full bucket and leaves it in debt.",
     )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted (HTTP 413 beyond)."
@@ -83,7 +89,8 @@ class Settings(BaseSettings):
         default=10.0,
         gt=0,
         description="Longest a client may take to send a request's line and headers, from "
-        "its connection or its previous response; then 408 and the socket is closed.",
+        "its connection or the first byte of its next request on a kept-alive one; then 408 "
+        "and the socket is closed.",
     )
     body_timeout_seconds: float = Field(
         default=10.0,

@@ -56,6 +56,9 @@ class AccessLog:
 
         try:
             await self.app(scope, receive, send_and_note)
+        except Exception:
+            answered = answered or status.HTTP_500_INTERNAL_SERVER_ERROR  # answered outside
+            raise
         finally:
             seconds = time.perf_counter() - started
             code = _status(scope, answered)

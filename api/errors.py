@@ -39,7 +39,12 @@ class ApiError(AddressError):
 
 
 class NotReadyError(ApiError, RuntimeError):
-    """A request arrived before the service finished loading (or loading failed)."""
+    """A request arrived before the service finished loading (``loading``), or after
+    loading failed."""
+
+    def __init__(self, message: str, *, loading: bool) -> None:
+        super().__init__(message)
+        self.loading = loading
 
 
 class UnauthorizedError(ApiError, PermissionError):
@@ -117,7 +122,7 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {}
         if isinstance(error, RateLimitedError | BusyError):
             headers["Retry-After"] = error.retry_after
-        elif code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        elif isinstance(error, NotReadyError) and error.loading:
             headers["Retry-After"] = NOT_READY_RETRY_AFTER
         return JSONResponse(body.model_dump(), status_code=code, headers=headers)
 
@@ -132,6 +137,13 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"{message} at character {offset}: {first.get('ctx', {}).get('error')}"
         body = ErrorOut(error=f"{field}: {message}", type="RequestValidationError", field=field)
         return JSONResponse(body.model_dump(), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        """A bug: the answer keeps the error shape and says nothing of the bug's details
+        (the traceback goes to the log)."""
+        body = ErrorOut(error="internal error", type="InternalServerError", field=None)
+        return JSONResponse(body.model_dump(), status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:

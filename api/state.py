@@ -70,7 +70,9 @@ class Resources:
     def loaded_or_raise(self) -> Loaded:
         """The loaded resources, or :class:`NotReadyError` while loading or after a failure."""
         if not self.ready or self.index is None or self.classifier is None:
-            raise NotReadyError(self.error or "the service is still loading")
+            raise NotReadyError(
+                self.error or "the service is still loading", loading=self.error is None
+            )
         return Loaded(self.index, self.classifier)
 
     def load_all(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -241,7 +242,11 @@ def test_no_input_gives_a_500(client: TestClient, text: str, country: str | None
 def test_readyz_is_503_while_loading_then_200(built_index: Path) -> None:
     config = Settings(index_path=built_index)
     with TestClient(create_app(load_in_background=True, settings=config)) as client:
-        assert client.get("/readyz").status_code == 503  # the classifier takes seconds
+        loading = client.get("/readyz")  # the classifier takes seconds
+        assert loading.status_code == 503
+        assert loading.headers["Retry-After"] == "5"
+        early = client.post("/v1/verify", json={"address": "12 Main St"})
+        assert early.status_code == 503 and early.headers["Retry-After"] == "5"
         assert client.get("/healthz").status_code == 200
         deadline = time.monotonic() + 120
         while client.get("/readyz").status_code != 200:
@@ -255,7 +260,34 @@ def test_missing_adapter_leaves_the_service_not_ready(built_index: Path, tmp_pat
         ready = client.get("/readyz")
         assert ready.status_code == 503
         assert "ClassifierNotReadyError" in ready.json()["error"]
-        assert client.post("/v1/verify", json={"address": "12 Main St"}).status_code == 503
+        failed = client.post("/v1/verify", json={"address": "12 Main St"})
+        assert failed.status_code == 503
+        # Retrying will not help: no Retry-After once loading has failed.
+        assert "Retry-After" not in ready.headers and "Retry-After" not in failed.headers
+
+
+def test_a_bug_is_a_500_in_the_error_shape_and_logged_as_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = create_app(load_in_background=False, settings=Settings(index_path=Path("/nowhere")))
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret detail of a bug")
+
+    with (
+        TestClient(app, raise_server_exceptions=False) as client,
+        caplog.at_level(logging.INFO, logger="api.access"),
+    ):
+        answer = client.get("/boom")
+    assert answer.status_code == 500
+    assert answer.json() == {
+        "error": "internal error",
+        "type": "InternalServerError",
+        "field": None,
+    }
+    logged = [r for r in caplog.records if r.name == "api.access" and r.getMessage() == "request"]
+    assert [(r.route, r.status) for r in logged] == [("/boom", 500)]  # type: ignore[attr-defined]
 
 
 def test_logs_carry_a_hash_never_the_address(

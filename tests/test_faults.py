@@ -117,7 +117,14 @@ def test_damaged_index_is_a_typed_error_and_the_service_stays_not_ready(
         load_index(folder)
     assert problem in str(refused.value)
 
-    loaded = {"libpostal": True, "gazetteer": True, "index": False, "classifier": False}
+    loaded = {
+        "libpostal": True,
+        "gazetteer": True,
+        "index": False,
+        "embedding_model": False,
+        "classifier": False,
+        "warm": False,
+    }
     _not_ready(Settings(index_path=folder), loaded, "IndexNotReadyError: ", problem)
 
 
@@ -154,7 +161,14 @@ def test_damaged_adapter_leaves_the_service_not_ready(
         Classifier.load(adapter)
 
     config = Settings(index_path=built_index, adapter_path=adapter)
-    loaded = {"libpostal": True, "gazetteer": True, "index": True, "classifier": False}
+    loaded = {
+        "libpostal": True,
+        "gazetteer": True,
+        "index": True,
+        "embedding_model": True,
+        "classifier": False,
+        "warm": False,
+    }
     _not_ready(config, loaded, "ClassifierNotReadyError: ", problem)
 
 
@@ -291,7 +305,14 @@ def test_damaged_gazetteer_keeps_the_service_not_ready(
     fresh_settings.setenv("ADDR_GAZETTEER_PATH", str(gazetteer))
     get_settings.cache_clear()
 
-    loaded = {"libpostal": True, "gazetteer": False, "index": False, "classifier": False}
+    loaded = {
+        "libpostal": True,
+        "gazetteer": False,
+        "index": False,
+        "embedding_model": False,
+        "classifier": False,
+        "warm": False,
+    }
     _not_ready(
         Settings(index_path=built_index), loaded, "DataNotReadyError: postcode gazetteer", problem
     )
