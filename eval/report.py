@@ -46,6 +46,8 @@ STAGES: dict[str, tuple[list[str], int, str]] = {
     "classifier_speed": (["eval.classifier_bench"], 5, "classifier latency and throughput"),
     "service": (["eval.bench_service"], 5, "HTTP latency, one client"),
     "load": (["eval.load.run"], 15, "checkout mix at the highest rate held"),
+    "careless": (["eval.load.run", "--careless"], 8, "goodput with clients that hang up"),
+    "hostile": (["eval.bench_hostile"], 6, "dropped batches, first requests, slow sockets"),
     "bulk": (["eval.bench_bulk", "--rows", "100000", "--workers", "2"], 12, "bulk throughput"),
     "audit": (["eval.audit"], 2, "dependency vulnerability check"),
 }  # fmt: skip
@@ -137,6 +139,7 @@ def targets(r: dict[str, dict[str, Any] | None]) -> list[Target]:
     syn = _get(scale, "sets", "synthetic2m")
     ce, cb = r["classifier_eval"], r["classifier_bench"]
     svc, load, bulk = r["service_benchmark"], r["load_test"], r["bulk_benchmark"]
+    careless, hostile = r["load_careless"], r["hostile"]
 
     def val(x: Any) -> float | None:
         return None if x is None else float(x)
@@ -177,6 +180,13 @@ def targets(r: dict[str, dict[str, Any] | None]) -> list[Target]:
     growth = val(_get(load, "memory", "growth_mb"))
     slope = val(_get(load, "memory", "slope_mb_per_min"))
     bulk_rate = val(_get(bulk, "throughput", "summary", "rows_per_s_after_load"))
+    goodput = val(_get(careless, "goodput_ratio"))
+    careless_5xx = _get(careless, "mixes", "careless", "status_5xx")
+    dropped_cpu = val(_get(hostile, "dropped", "dropped_cpu_s"))
+    first_ratios = [s["ratio"] for s in _get(hostile, "first_after_ready") or []]
+    first_ratio = max(first_ratios) if first_ratios else None
+    slow = _get(hostile, "slow_sockets") or {}
+    slowest = max((v["closed_after_s"] or float("inf") for v in slow.values()), default=None)
     return [
         ("index", "search top-1 / top-5, default held-out", "≥ 0.95 / ≥ 0.99",
          f"{_fmt(top1)} / {_fmt(top5)}",
@@ -223,6 +233,16 @@ def targets(r: dict[str, dict[str, Any] | None]) -> list[Target]:
          "flat: < 200 MB, < 20 MB/min",
          f"{_fmt(growth, '+.0f', ' MB')}; {_fmt(slope, '+.0f', ' MB/min')}",
          lambda: None if growth is None or slope is None else abs(growth) < 200 and slope < 20),
+        ("load", "goodput with 10 % of clients hanging up on batches, vs clean; 5xx",
+         "≥ 0.90; 0", f"{_fmt(goodput, '.2f')}; {_fmt(careless_5xx, '.0f')}",
+         lambda: None if goodput is None else goodput >= 0.90 and careless_5xx == 0),
+        ("service", "CPU on three dropped 1,000-address batches", "≤ 2 s",
+         _fmt(dropped_cpu, ".2f", " s"), le(dropped_cpu, 2.0)),
+        ("service", "first 20 verifies after ready: p99 / steady p99 (worst start)", "≤ 2×",
+         _fmt(first_ratio, ".2f", "×"), le(first_ratio, 2.0)),
+        ("service", "slow sockets closed (idle, slow headers, short or endless body)",
+         "within the limits (10 s; keep-alive 5 s)", _fmt(slowest, ".1f", " s at most"),
+         le(slowest, 10.5)),
         ("bulk", "rows/s, 2 workers, after load", "≥ 300", _fmt(bulk_rate, ".0f"),
          ge(bulk_rate, 300)),
     ]  # fmt: skip
@@ -242,6 +262,8 @@ RESULT_NAMES = (
     "classifier_bench",
     "service_benchmark",
     "load_test",
+    "load_careless",
+    "hostile",
     "bulk_benchmark",
 )
 
@@ -309,6 +331,8 @@ def render() -> str:
         *_section("Classifier speed", "classifier_bench"),
         *_section("Service latency", "service_benchmark"),
         *_section("Load test", "load_test"),
+        *_section("Load test: careless clients", "load_careless"),
+        *_section("Hostile and careless clients", "hostile"),
         *_section("Bulk cleaning", "bulk_benchmark"),
         *_section("Dependency audit", "dependency_audit"),
     ]
