@@ -30,6 +30,7 @@ from address.verify import Verification, verify_batch
 from api.access import AccessLog
 from api.errors import (
     NOT_READY_RETRY_AFTER,
+    BusyError,
     ClientClosedError,
     FieldError,
     RateLimitedError,
@@ -153,6 +154,9 @@ async def _work(request: Request, caller: str, work: Callable[[ClientWatch], T])
         async with limiter.slot(caller, watch.task) as waited:
             metrics.queue_wait.observe(waited)
             return await run_in_threadpool(work, watch)
+    except BusyError as error:
+        metrics.queue_wait.observe(error.waited)  # the waits given up count too
+        raise
     except (ClientClosedError, WorkStoppedError) as error:
         metrics.work_stopped.inc()
         raise ClientClosedError("the client went away; its work was stopped") from error

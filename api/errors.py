@@ -67,6 +67,7 @@ class BusyError(ApiError, RuntimeError):
         super().__init__(
             f"too many requests of this caller in progress; waited {waited:.1f} s for a slot"
         )
+        self.waited = waited
         self.retry_after = retry_after
 
 

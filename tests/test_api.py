@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from address.model import Reason
 from address.settings import Settings
+from api.access import TIMEOUT_SCOPE_KEY, AccessLog
 from api.app import create_app
+from api.metrics import Metrics
 from api.schemas import ReasonCode
 
 pytestmark = pytest.mark.usefixtures("libpostal")
@@ -302,3 +305,24 @@ def test_logs_carry_a_hash_never_the_address(
     assert lines
     assert all("Frozen" not in line for line in lines)
     assert any(address_hash(text) in line for line in lines)
+
+
+def test_a_request_the_server_cut_off_is_logged_as_408(caplog: pytest.LogCaptureFixture) -> None:
+    """api.protocol marks the scope when a body or request timeout cuts a request off;
+    the access log then says 408 whatever the app had started to answer."""
+    app = FastAPI()
+
+    @app.post("/v1/verify")
+    async def cut_off(request: Request) -> dict[str, str]:
+        request.scope[TIMEOUT_SCOPE_KEY] = "request"  # as the protocol does, then closes
+        return {}
+
+    metrics = Metrics()
+    app.add_middleware(AccessLog, metrics=metrics)
+    with TestClient(app) as client, caplog.at_level(logging.INFO, logger="api.access"):
+        client.post("/v1/verify", json={})
+    logged = [r for r in caplog.records if r.name == "api.access" and r.getMessage() == "request"]
+    assert [(r.route, r.status) for r in logged] == [("/v1/verify", 408)]  # type: ignore[attr-defined]
+    assert 'addr_request_seconds_count{route="/v1/verify",status="408"} 1.0' in (
+        metrics.render().decode()
+    )

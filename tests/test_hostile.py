@@ -12,6 +12,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pandas as pd
@@ -42,6 +43,8 @@ SERVER_ENV = {
     "ADDR_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT_S),
     "ADDR_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT_S),
     "ADDR_KEEP_ALIVE_TIMEOUT_SECONDS": str(KEEP_ALIVE_S),
+    "ADDR_MAX_CONCURRENT_PER_KEY": "2",
+    "ADDR_QUEUE_TIMEOUT_SECONDS": "1",
 }
 KNOWN = "4570 Frozen Hill Rd, Anamosa, IA 52205"
 # 29 characters that NFKC turns into 522 (U+FDFA is 18 characters long once decomposed).
@@ -99,6 +102,25 @@ def test_dropped_batches_stop_within_a_slice(
     metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
     assert "addr_work_stopped_total 3.0" in metrics
     assert "addr_queue_depth" in metrics and "addr_queue_wait_seconds_bucket" in metrics
+
+
+def test_a_callers_full_queue_is_429_with_retry_after(
+    server: ServerProcess, reference_sample: pd.DataFrame
+) -> None:
+    """Two slots per caller here: while two batches are worked on, a third request waits
+    its 1 s in the queue and gets 429 BusyError with Retry-After; the batches finish."""
+    bodies = [{"addresses": verify_texts(reference_sample, 150, seed=30 + n)} for n in range(2)]
+    with httpx.Client(base_url=server.url, timeout=120) as client, ThreadPoolExecutor(2) as pool:
+        batches = [pool.submit(client.post, "/v1/verify/batch", json=body) for body in bodies]
+        time.sleep(0.5)
+        queued = client.post("/v1/verify", json={"address": KNOWN})
+        assert [b.result().status_code for b in batches] == [200, 200]
+        metrics = client.get("/metrics").text
+    assert queued.status_code == 429, queued.text
+    assert queued.json()["type"] == "BusyError"
+    assert queued.headers["Retry-After"] == "1"
+    waits = next(r for r in metrics.splitlines() if r.startswith("addr_queue_wait_seconds_sum"))
+    assert float(waits.split()[-1]) >= 1.0
 
 
 # -------------------------------------------------------------- slow sockets
