@@ -18,12 +18,10 @@ from starlette.routing import Match
 
 from api.errors import CLIENT_CLOSED_REQUEST
 from api.metrics import Metrics
+from api.protocol import TIMEOUT_SCOPE_KEY
 from api.security import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["TIMEOUT_SCOPE_KEY", "AccessLog"]
-
-TIMEOUT_SCOPE_KEY = "addr.timeout"
-"""Scope key the protocol sets ("body", "request") when it cut a request off for time."""
+__all__ = ["AccessLog"]
 
 access = logging.getLogger("api.access")
 

@@ -45,6 +45,7 @@ from uvicorn.protocols.http.httptools_impl import (
 from address.settings import Settings, get_settings
 
 __all__ = [
+    "TIMEOUT_SCOPE_KEY",
     "ConnectionLimits",
     "GuardedHttpToolsProtocol",
     "connection_events",
@@ -52,6 +53,9 @@ __all__ = [
 ]
 
 access = logging.getLogger("api.access")
+
+TIMEOUT_SCOPE_KEY = "addr.timeout"
+"""Scope key set ("body", "request") when a timeout cut off a request the app works on."""
 
 # Each kind of rejection: its HTTP status and the ``type`` of its JSON answer.
 REJECTIONS: dict[str, tuple[int, str]] = {
@@ -317,7 +321,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self.flow.read_paused:  # uvicorn holds the data back, not the client: wait again
             self._body_timer = self._later(self._limits.body_timeout, self._on_body_timeout)
             return
-        cast("dict[str, Any]", self.cycle.scope)["addr.timeout"] = "body"
+        cast("dict[str, Any]", self.cycle.scope)[TIMEOUT_SCOPE_KEY] = "body"
         seconds = self._limits.body_timeout
         answer = not self.cycle.response_started and not self.pipeline
         self._reject("body_timeout", f"request body not received within {seconds:g} s", answer)
@@ -326,7 +330,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._request_timer = None
         if self.transport.is_closing() or cycle.response_complete:
             return
-        cast("dict[str, Any]", cycle.scope)["addr.timeout"] = "request"
+        cast("dict[str, Any]", cycle.scope)[TIMEOUT_SCOPE_KEY] = "request"
         seconds = self._limits.request_timeout
         message = f"request not answered within {seconds:g} s"
         self._reject("request_timeout", message, not cycle.response_started, cycle)

@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 
 from address.model import Reason
 from address.settings import Settings
-from api.access import TIMEOUT_SCOPE_KEY, AccessLog
+from api.access import AccessLog
 from api.app import create_app
 from api.metrics import Metrics
+from api.protocol import TIMEOUT_SCOPE_KEY
 from api.schemas import ReasonCode
 
 pytestmark = pytest.mark.usefixtures("libpostal")

@@ -22,6 +22,7 @@ from uvicorn.importer import import_from_string
 from address.settings import Settings, get_settings
 from api import protocol
 from api.protocol import (
+    TIMEOUT_SCOPE_KEY,
     ConnectionLimits,
     GuardedHttpToolsProtocol,
     connection_events,
@@ -255,7 +256,7 @@ def test_a_body_shorter_than_its_content_length_gets_408(server: _Server) -> Non
     assert seconds >= LIMITS.body_timeout - 0.2
     # The app, waiting for the rest, saw a disconnect and the reason in its scope.
     _wait_for(lambda: b"short" in server.app.disconnected)
-    assert server.app.scopes[b"short"]["addr.timeout"] == "body"
+    assert server.app.scopes[b"short"][TIMEOUT_SCOPE_KEY] == "body"
 
 
 def test_an_unterminated_chunked_body_gets_408(server: _Server) -> None:
@@ -378,7 +379,7 @@ def test_a_request_past_its_timeout_gets_408_and_is_closed(server: _Server) -> N
         data, seconds = _until_closed(sock, LIMITS.request_timeout + SLACK)
     _assert_json_error(data, 408, "RequestTimeout")
     assert seconds >= LIMITS.request_timeout - 0.2
-    assert server.app.scopes[b"seconds=3"]["addr.timeout"] == "request"
+    assert server.app.scopes[b"seconds=3"][TIMEOUT_SCOPE_KEY] == "request"
 
 
 def test_limits_come_from_the_settings(fresh_settings: pytest.MonkeyPatch) -> None:
