@@ -147,11 +147,14 @@ def serve(
     from address.settings import get_settings
     from api.logs import configure_logging, logging_config
 
+    if index is not None:
+        # The app reads its settings through get_settings(), in this process (one worker)
+        # or in each worker process it spawns; pass the choice on through the environment
+        # and drop settings cached before it was set, so that every reader sees it.
+        os.environ["ADDR_INDEX_PATH"] = str(index.resolve())
+        get_settings.cache_clear()
     settings = get_settings()
     configure_logging(settings.log_level)
-    if index is not None:
-        # The app reads its settings in each worker process; pass the choice on.
-        os.environ["ADDR_INDEX_PATH"] = str(index)
     if not settings.api_keys and host not in _LOOPBACK:
         logging.getLogger("api").warning(
             "no API keys configured (ADDR_API_KEYS): binding to 127.0.0.1 instead of %s", host
