@@ -80,15 +80,19 @@ def data_build_reference(
         typer.Option("--input", help="CSV, Parquet or JSONL file(s); none = the default data."),
     ] = None,
 ) -> None:
-    """Build a reference table of known-good addresses from files."""
+    """Build a reference table of known-good addresses from files (one-line addresses are
+    parsed into components; rows left out are counted by reason in ``skipped``)."""
+    from collections import Counter
+
     from index.reference import build_reference, read_reference
 
+    skipped: Counter[str] = Counter()
     try:
-        path = build_reference(list(inputs or []), out)
+        path = build_reference(list(inputs or []), out, skipped=skipped)
         rows = len(read_reference(path))
     except AddressError as error:
         fail(error)
-    emit({"reference_table": str(path), "rows": rows})
+    emit({"reference_table": str(path), "rows": rows, "skipped": dict(sorted(skipped.items()))})
 
 
 @app.command()

@@ -47,7 +47,13 @@ def build(
         ),
     ] = True,
 ) -> None:
-    """Embed reference addresses and write a FAISS index (atomically)."""
+    """Embed reference addresses and write a FAISS index (atomically).
+
+    One-line addresses are parsed into components; rows left out are counted by
+    reason in ``skipped`` (``{"empty": 1, "no_road": 3}``).
+    """
+    from collections import Counter
+
     import pandas as pd
 
     from address.settings import get_settings
@@ -59,18 +65,20 @@ def build(
     index_kind: IndexKind = "hnsw" if kind == "hnsw" else "ivfpq"
     config = IndexConfig(kind=index_kind, quantize=quantize)
     target = (out or default_index_dir()).resolve()
+    skipped: Counter[str] = Counter()
     try:
         if inputs:
-            frame = pd.concat([load_reference_file(p) for p in inputs], ignore_index=True)
+            frames = [load_reference_file(p, skipped=skipped) for p in inputs]
+            frame = pd.concat(frames, ignore_index=True)
         else:
             frame = read_reference(get_settings().reference_table)
-        if if_stale and index_is_current(target, frame, config):
-            emit({"index": str(target), "built": False, "rows": len(frame)})
-            return
-        path = build_index(frame, target, config)
+        built = not (if_stale and index_is_current(target, frame, config))
+        if built:
+            target = build_index(frame, target, config)
     except AddressError as error:
         fail(error)
-    emit({"index": str(path), "built": True, "rows": len(frame)})
+    skipped_rows = dict(sorted(skipped.items()))
+    emit({"index": str(target), "built": built, "rows": len(frame), "skipped": skipped_rows})
 
 
 @index_app.command("add")
@@ -78,17 +86,25 @@ def add(
     file: Annotated[Path, typer.Argument(help="CSV/Parquet/JSONL of addresses to add.")],
     index: _IndexOption = None,
 ) -> None:
-    """Add (or replace, by id) reference addresses without a rebuild."""
+    """Add (or replace, by id) reference addresses without a rebuild.
+
+    One-line addresses are parsed into components; rows left out are counted by
+    reason in ``skipped``.
+    """
+    from collections import Counter
+
     from index.reference import load_reference_file
     from index.store import load_index
 
+    skipped: Counter[str] = Counter()
     try:
         loaded = load_index(index)
-        added = loaded.add(load_reference_file(file))
+        added = loaded.add(load_reference_file(file, skipped=skipped))
         loaded.save()
     except AddressError as error:
         fail(error)
-    emit({"index": str(loaded.path), "added": added, "live": len(loaded)})
+    skipped_rows = dict(sorted(skipped.items()))
+    emit({"index": str(loaded.path), "added": added, "live": len(loaded), "skipped": skipped_rows})
 
 
 @index_app.command("delete")

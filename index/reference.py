@@ -32,7 +32,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from address.downloads import pip_download
-from address.errors import ReferenceDataError
+from address.errors import AddressTooLongError, EmptyAddressError, ReferenceDataError
+from address.model import LOCALITY_LABELS
 from address.parquet import write_parquet_atomically
 from address.settings import get_settings
 from address.standardize import format_address_line
@@ -43,6 +44,7 @@ __all__ = [
     "COMPONENT_COLUMNS",
     "REFERENCE_COLUMNS",
     "REFERENCE_SCHEMA",
+    "SKIP_REASONS",
     "build_reference",
     "fetch_default_reference",
     "load_reference_file",
@@ -71,15 +73,23 @@ _REQUIRED_COLUMNS = ("id", "address", "country", "source")
 # An ISO 3166-1 alpha-2 code once upper-cased: "us" -> "US".
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 
-# OpenAddresses column (lower case) -> our column; our own names are accepted too.
+# Our column -> the OpenAddresses columns (lower case) or libpostal labels that feed it,
+# first found first; our own names, which are libpostal's, come first. One table for file
+# columns and for the components libpostal parses out of one-line addresses.
 _COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "house_number": ("house_number", "number"),
     "road": ("road", "street"),
     "unit": ("unit",),
     "postcode": ("postcode",),
-    "city": ("city", "district"),  # district only where city is missing
+    # district (OpenAddresses) or libpostal's suburb, city_district, … only where city is missing
+    "city": ("city", "district", *LOCALITY_LABELS[1:]),
     "state": ("state", "region"),
 }
+
+SKIP_REASONS = ("empty", "no_road", "too_long")
+"""Why a row of a user file is left out of the reference table: nothing left after
+normalization (or neither an address nor a component), no road found by libpostal in a
+one-line address, or an address line over the ``max_address_length`` setting."""
 
 
 # --------------------------------------------------------------------------- tables
@@ -341,7 +351,69 @@ def _format_rows(frame: pd.DataFrame) -> list[str]:
     ]
 
 
-def load_reference_file(path: Path, *, country: str | None = None) -> pd.DataFrame:
+def _components(columns: Mapping[str, pd.Series[str]]) -> dict[str, pd.Series[str] | None]:
+    """Our component columns from source columns keyed by lower-case name, through
+    :data:`_COLUMN_ALIASES`; ``None`` where no source column feeds one."""
+    found: dict[str, pd.Series[str] | None] = {}
+    for name, aliases in _COLUMN_ALIASES.items():
+        merged: pd.Series[str] | None = None
+        for alias in aliases:
+            if alias in columns:
+                source = columns[alias]
+                merged = source if merged is None else merged.combine_first(source)
+        found[name] = merged
+    return found
+
+
+def _as_written(value: str, text: str) -> str:
+    """libpostal's lower-cased ``value`` in the case ``text`` writes it ("baker" -> "Baker")."""
+    # The value's words, separated by any run of spaces, anywhere in the text.
+    written = re.search(r"\s+".join(map(re.escape, value.split())), text, re.IGNORECASE)
+    return written.group(0) if written else value
+
+
+def _parse_lines(
+    lines: pd.Series[str], countries: pd.Series[str]
+) -> tuple[dict[str, pd.Series[str] | None], pd.Series[str]]:
+    """Components of one-line addresses, parsed by libpostal, and why rows are left out.
+
+    ``"1952 Florida Avenue, Baker, LA 70714"`` gives ``house_number="1952"``,
+    ``road="Florida Avenue"``, ``city="Baker"``, ``state="LA"``, ``postcode="70714"``
+    (as written; libpostal lower-cases). Loads libpostal (~7 s, ~2 GB) on first use.
+
+    Returns:
+        Our component columns (see :func:`_components`), indexed like ``lines``, and
+        for each line ``None`` or its reason in :data:`SKIP_REASONS`.
+    """
+    from address.libpostal import parse
+    from address.normalize import normalize
+
+    parsed: dict[Any, dict[str, str]] = {}
+    reasons: dict[Any, str | None] = {}
+    for key, line, country in zip(lines.index, lines.tolist(), countries.tolist(), strict=True):
+        try:
+            clean = normalize(line)
+        except EmptyAddressError:
+            reasons[key] = "empty"
+            continue
+        except AddressTooLongError:
+            reasons[key] = "too_long"
+            continue
+        components = parse(clean, country).components()
+        parsed[key] = {label: _as_written(v, clean) for label, v in components.items()}
+        reasons[key] = None
+    table = pd.DataFrame.from_dict(parsed, orient="index", dtype="str").reindex(lines.index)
+    found = _components({str(label): table[label] for label in table.columns})
+    road = found["road"]
+    for key in lines.index:
+        if reasons[key] is None and (road is None or pd.isna(road[key])):
+            reasons[key] = "no_road"
+    return found, pd.Series(reasons, dtype="str").reindex(lines.index)
+
+
+def load_reference_file(
+    path: Path, *, country: str | None = None, skipped: Counter[str] | None = None
+) -> pd.DataFrame:
     """Load a user file of known-good addresses into the reference schema.
 
     Accepts CSV, Parquet or JSONL (by extension) with an ``address`` column,
@@ -351,15 +423,22 @@ def load_reference_file(path: Path, *, country: str | None = None) -> pd.DataFra
     ``number=4570, street=Frozen Hill Rd, city=Anamosa, region=IA,
     postcode=52205`` becomes ``house_number="4570", road="Frozen Hill Rd",
     state="IA"`` with the address line ``4570 Frozen Hill Rd, Anamosa, IA 52205``.
-    Where a row has its own ``address`` text that text is kept as given; rows
-    with only ``address`` have null components. Rows with neither are dropped.
-    Ids come from an ``id`` column, else ``<file stem>-<row number>`` (from 1);
-    ``source`` is the file name.
+    Where a row has its own ``address`` text that text is kept as given. A row
+    with an ``address`` but no road (one-line files: ``1952 Florida Avenue,
+    Baker, LA 70714``) is parsed by libpostal after normalization, and the
+    components it finds fill those the row lacks (libpostal is loaded only for
+    such rows). Left out, counted by reason (:data:`SKIP_REASONS`) and logged:
+    rows with neither address nor components or whose line normalizes to
+    nothing (``empty``), lines libpostal finds no road in (``no_road``) and
+    lines too long to parse (``too_long``). Ids come from an ``id`` column,
+    else ``<file stem>-<row number>`` (from 1); ``source`` is the file name.
 
     Args:
         path: the file to read.
         country: ISO alpha-2 code for rows without a ``country`` value; default
             ``get_settings().default_country``.
+        skipped: if given, the rows left out are counted into it by reason
+            (``{"no_road": 3, "empty": 1}``).
 
     Raises:
         ReferenceDataError: unsupported extension, unreadable file, no
@@ -367,49 +446,53 @@ def load_reference_file(path: Path, *, country: str | None = None) -> pd.DataFra
             duplicate ids.
     """
     raw = _read_any(path)
-    by_name: dict[str, str] = {}
+    columns: dict[str, pd.Series[str]] = {}
     for column in raw.columns:
         key = str(column).strip().lower()
-        if key in by_name:
+        if key in columns:
             raise ReferenceDataError(f"{path.name}: column {key!r} appears twice")
-        by_name[key] = str(column)
+        columns[key] = _clean(raw[column])
 
-    def pick(*names: str) -> pd.Series[str] | None:
-        found = [_clean(raw[by_name[n]]) for n in names if n in by_name]
-        if not found:
-            return None
-        merged = found[0]
-        for other in found[1:]:
-            merged = merged.combine_first(other)
-        return merged
-
-    address = pick("address")
-    components = {name: pick(*aliases) for name, aliases in _COLUMN_ALIASES.items()}
+    address = columns.get("address")
+    components = _components(columns)
     if address is None and all(c is None for c in components.values()):
         raise ReferenceDataError(
             f"{path.name} has neither an 'address' column nor any component column "
-            f"(number, street, unit, city, district, region, postcode); found {list(by_name)}"
+            f"(number, street, unit, city, district, region, postcode); found {list(columns)}"
         )
     size = len(raw)
     empty = pd.Series([None] * size, dtype="str")
     frame = pd.DataFrame({name: empty if c is None else c for name, c in components.items()})
     frame["country"] = _resolve_country(
-        pick("country"), country if country is not None else get_settings().default_country, size
+        columns.get("country"),
+        country if country is not None else get_settings().default_country,
+        size,
     )
     frame["address"] = empty if address is None else address
+    reasons = pd.Series([None] * size, dtype="str")
+    one_line = frame.loc[frame["address"].notna() & frame["road"].isna()]
+    if len(one_line):
+        parsed, reasons = _parse_lines(one_line["address"], one_line["country"])
+        reasons = reasons.reindex(frame.index)
+        for name, values in parsed.items():
+            if values is not None:
+                frame[name] = frame[name].combine_first(values)
     missing = frame.loc[frame["address"].isna()]
     if len(missing):
         lines = pd.Series(_format_rows(missing), index=missing.index, dtype="str")
         frame["address"] = frame["address"].combine_first(lines)
     frame["address"] = _clean(frame["address"])
+    reasons = reasons.mask(frame["address"].isna(), "empty")
     generated = pd.Series([f"{path.stem}-{n}" for n in range(1, size + 1)], dtype="str")
-    ids = pick("id")
+    ids = columns.get("id")
     frame["id"] = generated if ids is None else ids.combine_first(generated)
     frame["source"] = path.name
-    dropped = int(frame["address"].isna().sum())
-    if dropped:
-        logger.warning("%s: dropped %d rows with neither address nor components", path, dropped)
-        frame = frame.loc[frame["address"].notna()]
+    left_out = Counter(reasons.dropna().tolist())
+    if left_out:
+        logger.warning("%s: left out %s", path, dict(sorted(left_out.items())))
+        frame = frame.loc[reasons.isna()]
+        if skipped is not None:
+            skipped.update(left_out)
     _check_unique_ids(frame["id"])
     try:
         table = pa.Table.from_pandas(
@@ -422,7 +505,7 @@ def load_reference_file(path: Path, *, country: str | None = None) -> pd.DataFra
     return _table_to_frame(table)
 
 
-def build_reference(inputs: list[Path], out: Path) -> Path:
+def build_reference(inputs: list[Path], out: Path, *, skipped: Counter[str] | None = None) -> Path:
     """Build one reference table from user files, or the default one.
 
     Example:
@@ -436,13 +519,15 @@ def build_reference(inputs: list[Path], out: Path) -> Path:
             an empty list builds the default table with
             :func:`fetch_default_reference`.
         out: the Parquet file to write (atomically).
+        skipped: if given, the rows of ``inputs`` left out are counted into it by
+            reason (see :func:`load_reference_file`).
 
     Raises:
         ReferenceDataError: a file cannot be loaded, or ids repeat across files.
     """
     if not inputs:
         return fetch_default_reference(out)
-    frames = [load_reference_file(path) for path in inputs]
+    frames = [load_reference_file(path, skipped=skipped) for path in inputs]
     combined = pd.concat(frames, ignore_index=True)
     _check_unique_ids(combined["id"])
     table = pa.Table.from_pandas(combined, schema=REFERENCE_SCHEMA, preserve_index=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,6 @@ from address.errors import ReferenceDataError
 from address.settings import get_settings
 from address.standardize import format_address_line
 from index.reference import (
-    COMPONENT_COLUMNS,
     REFERENCE_COLUMNS,
     build_reference,
     fetch_default_reference,
@@ -86,18 +86,23 @@ def test_format_leaves_out_missing_parts() -> None:
 # ------------------------------------------------------------------ user files
 
 
-def test_csv_with_address_only_keeps_text_and_leaves_components_null() -> None:
-    frame = load_reference_file(ADDRESSES_ONLY)
+def test_csv_with_address_only_keeps_text_and_parses_components(libpostal: None) -> None:
+    skipped: Counter[str] = Counter()
+    frame = load_reference_file(ADDRESSES_ONLY, skipped=skipped)
     _assert_schema(frame)
-    # The blank fourth row is dropped; ids count file rows, so they stay stable.
+    # The blank fourth row is dropped and counted; ids count file rows, so they stay stable.
+    assert skipped == {"empty": 1}
     assert list(frame["id"]) == [
         "addresses_only-1",
         "addresses_only-2",
         "addresses_only-3",
         "addresses_only-5",
     ]
-    assert _row(frame, "addresses_only-1")["address"] == "4570 Frozen Hill Rd, Anamosa, IA 52205"
-    assert frame[list(COMPONENT_COLUMNS)].isna().all().all()
+    first = _row(frame, "addresses_only-1")
+    assert first["address"] == "4570 Frozen Hill Rd, Anamosa, IA 52205"
+    # libpostal's components, in the case the line writes them (tests/test_own_data.py).
+    assert first["road"] == "Frozen Hill Rd"
+    assert frame["road"].notna().all()
     assert set(frame["country"]) == {"US"}
     assert set(frame["source"]) == {"addresses_only.csv"}
 
