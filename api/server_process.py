@@ -40,6 +40,8 @@ class ServerProcess:
         env: ``ADDR_*`` settings for the child (added to this process's
             environment), e.g. ``{"ADDR_INDEX_PATH": "/tmp/small"}``.
         workers: uvicorn worker processes.
+        index: index folder to serve (``addr serve --index``); default the
+            ``ADDR_INDEX_PATH`` setting.
         ready_timeout: seconds to wait for ``/readyz`` to answer 200.
         log: file for the server's output; default a temporary file.
     """
@@ -49,6 +51,7 @@ class ServerProcess:
         env: Mapping[str, str] | None = None,
         *,
         workers: int = 1,
+        index: Path | None = None,
         ready_timeout: float = 300.0,
         log: Path | None = None,
     ) -> None:
@@ -56,6 +59,7 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **(env or {})}
         self.workers = workers
+        self.index = index
         self.ready_timeout = ready_timeout
         self.log = log or Path(tempfile.mkstemp(prefix="addr_serve_", suffix=".log")[1])
         self.ready_seconds = 0.0
@@ -64,6 +68,8 @@ class ServerProcess:
     def __enter__(self) -> ServerProcess:
         command = [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)]
         command += ["--workers", str(self.workers)]
+        if self.index is not None:
+            command += ["--index", str(self.index)]
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 command, env=self.env, stdout=out, stderr=subprocess.STDOUT
