@@ -341,29 +341,32 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
         ``addresses[2]``). Work stops within one slice of 100 addresses when the client
         hangs up. Costs one token of the rate budget per address."""
         started = time.perf_counter()
-        entries: list[str | ErrorOut] = [
-            _checked_entry(f"addresses[{i}]", text) for i, text in enumerate(body.addresses)
-        ]
-        texts = [entry for entry in entries if isinstance(entry, str)]
 
-        def in_slices(watch: ClientWatch) -> list[Verification]:
+        def in_slices(watch: ClientWatch) -> BatchOut:
+            """Normalize, verify and answer in the thread pool (1,000 addresses keep the
+            event loop busy for a noticeable time), checking the client between slices."""
+            entries: list[str | ErrorOut] = [
+                _checked_entry(f"addresses[{i}]", text) for i, text in enumerate(body.addresses)
+            ]
+            texts = [entry for entry in entries if isinstance(entry, str)]
             done: list[Verification] = []
             for start in range(0, len(texts), BATCH_SLICE):
                 if watch.gone:
                     raise ClientClosedError("the client went away")
                 part = texts[start : start + BATCH_SLICE]
                 done += _verify(loaded, part, body.country, stop=lambda: watch.gone)
-            return done
+            record(texts, done, started)
+            answers = iter(done)
+            return BatchOut(
+                results=[
+                    VerificationOut.model_validate(next(answers))
+                    if isinstance(entry, str)
+                    else entry
+                    for entry in entries
+                ]
+            )
 
-        verified = await _work(request, caller, in_slices)
-        record(texts, verified, started)
-        answers = iter(verified)
-        return BatchOut(
-            results=[
-                VerificationOut.model_validate(next(answers)) if isinstance(entry, str) else entry
-                for entry in entries
-            ]
-        )
+        return await _work(request, caller, in_slices)
 
     @app.get("/v1/parse", response_model=ParseOut, responses=_ERRORS, tags=["address"])
     async def parse_address(
