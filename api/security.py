@@ -147,25 +147,24 @@ class ConcurrencyLimiter:
                 del self._slots[caller]
 
     async def _queue(self, semaphore: asyncio.Semaphore, gone: asyncio.Future[Any]) -> bool:
-        """Wait for ``semaphore``; False when ``gone`` or ``max_wait`` came first."""
+        """Wait for ``semaphore``; False when ``gone`` or ``max_wait`` came first. However
+        the wait ends (cancelled too), a permit not handed on is never kept."""
         self.waiting += 1
         acquiring = asyncio.ensure_future(semaphore.acquire())
+        granted = False
         try:
             await asyncio.wait(
                 {acquiring, gone}, timeout=self.max_wait, return_when=asyncio.FIRST_COMPLETED
             )
+            granted = acquiring.done() and not acquiring.cancelled() and not gone.done()
+            return granted
         finally:
             self.waiting -= 1
-        if acquiring.done() and not acquiring.cancelled():
-            if not gone.done():
-                return True
-            semaphore.release()
-            return False
-        acquiring.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            if await acquiring:  # it was granted while being cancelled
-                semaphore.release()
-        return False
+            if not granted:
+                if not acquiring.done():
+                    acquiring.cancel()  # asyncio gives back a permit granted meanwhile
+                elif not acquiring.cancelled() and acquiring.exception() is None:
+                    semaphore.release()
 
 
 class ClientWatch:

@@ -146,3 +146,33 @@ def test_a_keys_requests_beyond_its_slots_queue_then_give_up() -> None:
         assert (limiter.waiting, limiter.in_progress, limiter._slots) == (0, 0, {})
 
     asyncio.run(scenario())
+
+
+def test_a_queued_request_cancelled_keeps_no_slot() -> None:
+    """One slot: a queued request cancelled (its task torn down) must not keep the permit
+    it may have been granted meanwhile; the next queued request gets the slot at once."""
+
+    async def scenario() -> None:
+        limiter = ConcurrencyLimiter(per_caller=1, max_wait=5)
+        never = asyncio.get_running_loop().create_future()
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with limiter.slot("key", never):
+                await release.wait()
+
+        holder = asyncio.create_task(hold())
+        await asyncio.sleep(0.01)
+        doomed = asyncio.create_task(hold())
+        waiting = asyncio.create_task(hold())
+        await asyncio.sleep(0.01)
+        assert limiter.waiting == 2
+        release.set()  # the permit goes to the first in the queue ...
+        doomed.cancel()  # ... which is torn down before it runs
+        started = time.perf_counter()
+        await asyncio.gather(holder, waiting)
+        assert doomed.cancelled()
+        assert time.perf_counter() - started < 1.0  # not the 5 s queue limit
+        assert (limiter.waiting, limiter.in_progress, limiter._slots) == (0, 0, {})
+
+    asyncio.run(scenario())
