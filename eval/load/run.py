@@ -437,6 +437,12 @@ def _careless_plot(frame: pd.DataFrame, seconds: int, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def _kind_cells(name: str, k: dict[str, Any]) -> str:
+    """A request kind's cells of a latency table: name, n, errors, p50, p95, p99, max."""
+    cells = [k["n"], k["errors"], k["p50"], k["p95"], k["p99"], k["max"]]
+    return " | ".join(map(str, [name, *cells])) + " |"
+
+
 def _careless_markdown(r: dict[str, Any], plot: str) -> str:
     mixes = r["mixes"]
     totals = [
@@ -445,8 +451,7 @@ def _careless_markdown(r: dict[str, Any], plot: str) -> str:
         for mix, m in mixes.items()
     ]
     kinds = [
-        f"| {mix} | {name} | {k['n']} | {k['errors']} | {k['p50']} | {k['p95']} | {k['p99']} | "
-        f"{k['max']} |"
+        f"| {mix} | {_kind_cells(name, k)}"
         for mix, m in mixes.items()
         for name, k in sorted(m["by_kind"].items())
     ]
@@ -518,10 +523,7 @@ def _provenance_lines(r: dict[str, Any]) -> list[str]:
 
 def _markdown(r: dict[str, Any]) -> str:
     f, s, m = r["final"], r["sizing"], r["memory"]
-    rows = [
-        f"| {name} | {k['n']} | {k['errors']} | {k['p50']} | {k['p95']} | {k['p99']} | {k['max']} |"
-        for name, k in sorted(f["by_kind"].items())
-    ]
+    rows = [f"| {_kind_cells(name, k)}" for name, k in sorted(f["by_kind"].items())]
     steps = [
         f"| {st['offered_per_s']} | {st['delivered_per_s']} | {st['errors']} | "
         f"{st['by_kind'].get('autocomplete', {}).get('p99', '-')} | "
