@@ -67,12 +67,15 @@ class Resources:
     def ready(self) -> bool:
         return all(self.loaded.values())
 
+    @property
+    def loading(self) -> bool:
+        """Not ready yet, and nothing has failed: asking again later will help."""
+        return not self.ready and self.error is None
+
     def loaded_or_raise(self) -> Loaded:
         """The loaded resources, or :class:`NotReadyError` while loading or after a failure."""
         if not self.ready or self.index is None or self.classifier is None:
-            raise NotReadyError(
-                self.error or "the service is still loading", loading=self.error is None
-            )
+            raise NotReadyError(self.error or "the service is still loading", loading=self.loading)
         return Loaded(self.index, self.classifier)
 
     def load_all(self) -> None:
