@@ -46,6 +46,7 @@ __all__ = [
     "build_gazetteer",
     "check_gazetteer",
     "fetch_gazetteer",
+    "is_place",
     "postcode_agreement",
     "postcode_places",
     "preload_country",
@@ -118,10 +119,11 @@ class _Groups:
 
 @dataclass(frozen=True, slots=True)
 class _Country:
-    """One country's gazetteer: each row's place and point (radians), grouped by postcode
-    and by place."""
+    """One country's gazetteer: each row's place, postcode and point (radians), grouped by
+    postcode and by place."""
 
     names: np.ndarray
+    postcodes: np.ndarray
     points: np.ndarray
     by_postcode: _Groups
     by_place: _Groups
@@ -130,14 +132,30 @@ class _Country:
         """The places of a postcode key."""
         return frozenset(self.names[self.by_postcode.rows(postcode)].tolist())
 
+    def places_in(self, name: str, region: re.Pattern[str] | None) -> np.ndarray:
+        """The rows of a known place whose postcode ``region`` matches at its start (all
+        of them without a region)."""
+        rows = self.by_place.rows(name)
+        if region is None:
+            return rows
+        return rows[[region.match(code) is not None for code in self.postcodes[rows]]]
 
-def postcode_agreement(country: str, postcode: str, towns: Sequence[str]) -> Agreement:
+
+def postcode_agreement(
+    country: str, postcode: str, towns: Sequence[str], region: re.Pattern[str] | None = None
+) -> Agreement:
     """Whether ``towns`` (as typed: "Manchester", "St Albans") fit ``postcode``.
 
     ``CONSISTENT`` when one of the towns is a place of the postcode or lies within
     :data:`NEAR_KM` of one; ``INCONSISTENT`` when the gazetteer knows at least one of
     the towns and every town it knows lies farther away; ``UNKNOWN`` when it holds
     neither the postcode nor any of the towns.
+
+    ``region`` matches the start of the postcodes of the region the address names (a US
+    state's ZIP prefixes, ``re.compile("55|56")`` for Minnesota): only places there count
+    as known. GeoNames names most ZIPs after their post office only, so "Plymouth, MN
+    55441" (a Minneapolis ZIP) is ``UNKNOWN``, not a mismatch with the Plymouths of
+    other states.
 
     Example: ``postcode_agreement("US", "52205", ["anamosa"])`` is ``CONSISTENT``,
     ``postcode_agreement("US", "60601", ["anamosa"])`` (Chicago's ZIP) ``INCONSISTENT``.
@@ -148,14 +166,18 @@ def postcode_agreement(country: str, postcode: str, towns: Sequence[str]) -> Agr
     if (entry := _entry(country, postcode)) is None:
         return Agreement.UNKNOWN
     table, key = entry
-    known = [name for name in map(fold_name, towns) if name in table.by_place]
+    known = {
+        name: rows
+        for name in map(fold_name, towns)
+        if name in table.by_place and len(rows := table.places_in(name, region))
+    }
     if not known:
         return Agreement.UNKNOWN
     places = table.places(key)
     if any(name in places for name in known):
         return Agreement.CONSISTENT
     here = table.points[table.by_postcode.rows(key)]
-    nearest = min(_min_distance_km(here, table.points[table.by_place.rows(name)]) for name in known)
+    nearest = min(_min_distance_km(here, table.points[rows]) for rows in known.values())
     return Agreement.CONSISTENT if nearest <= NEAR_KM else Agreement.INCONSISTENT
 
 
@@ -199,6 +221,17 @@ def town_cut_short(country: str, postcode: str, towns: Sequence[str]) -> bool:
         for name in names
         for place in table.places(key)
     )
+
+
+def is_place(country: str, name: str) -> bool:
+    """Whether the gazetteer knows a place of that name in the country, however typed:
+    ``is_place("US", "Manchester")`` is true, ``is_place("US", "Allende Ave")`` false.
+
+    Raises:
+        DataNotReadyError: the gazetteer table is missing or unreadable.
+    """
+    table = _country(country.strip().upper())
+    return table is not None and fold_name(name) in table.by_place
 
 
 def postcode_places(country: str) -> tuple[tuple[str, str], ...]:
@@ -285,10 +318,12 @@ def _load_country(path: Path, code: str) -> _Country | None:
         ).astype(np.float64)
     )
     names = table.column("place").to_numpy(zero_copy_only=False)
+    postcodes = table.column("postcode").to_numpy(zero_copy_only=False)
     return _Country(
         names=names,
+        postcodes=postcodes,
         points=points,
-        by_postcode=_Groups.of(table.column("postcode").to_numpy(zero_copy_only=False)),
+        by_postcode=_Groups.of(postcodes),
         by_place=_Groups.of(names),
     )
 

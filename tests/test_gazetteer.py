@@ -7,6 +7,7 @@ verdict's cause is visible), and the real one ``addr data fetch`` builds from th
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -17,6 +18,7 @@ from address.gazetteer import (
     Agreement,
     build_gazetteer,
     check_gazetteer,
+    is_place,
     postcode_agreement,
     postcode_places,
     preload_country,
@@ -94,6 +96,28 @@ def test_agreement_of_a_town_with_a_postcode(
     small_gazetteer: Path, country: str, postcode: str, towns: list[str], expected: Agreement
 ) -> None:
     assert postcode_agreement(country, postcode, towns) is expected
+
+
+@pytest.mark.parametrize(
+    ("region", "expected"),
+    [
+        # Manchester's M1 lies outside a region of EH postcodes: no word on that town.
+        ("EH", Agreement.UNKNOWN),
+        ("EH|M", Agreement.INCONSISTENT),
+    ],
+)
+def test_only_places_in_the_region_count_as_known(
+    small_gazetteer: Path, region: str, expected: Agreement
+) -> None:
+    agreement = postcode_agreement("GB", "EH1 1AA", ["Manchester"], re.compile(region))
+    assert agreement is expected
+
+
+def test_is_place_knows_a_countrys_places_however_typed(small_gazetteer: Path) -> None:
+    assert is_place("is", "Hafnarfjordur")
+    assert is_place("FR", "Paris")
+    assert not is_place("FR", "Manchester")
+    assert not is_place("NL", "Amsterdam")
 
 
 def test_postcode_places_lists_a_countrys_pairs(small_gazetteer: Path) -> None:
@@ -189,6 +213,26 @@ def test_rules_flag_a_postcode_from_another_part_of_the_state(libpostal: None) -
     wrong = parse("4570 Frozen Hill Rd, Anamosa, IA 50309")
     assert check(right, "US") == []
     assert check(wrong, "US") == [Reason.POSTCODE_LOCALITY_MISMATCH]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Suburbs whose ZIPs GeoNames names after Minneapolis: their names are known only
+        # in other states, which says nothing of Minnesota.
+        ("405 Zinnia Lane North, Plymouth, MN 55441", []),
+        ("5216 110th Street West, Bloomington, MN 55437", []),
+        # Anamosa is in Iowa, 200 km from Des Moines's ZIP; Chicago's is another state's.
+        ("4570 Frozen Hill Rd, Anamosa, IA 50309", [Reason.POSTCODE_LOCALITY_MISMATCH]),
+        ("4570 Frozen Hill Rd, Anamosa, IA 60601", [Reason.POSTCODE_LOCALITY_MISMATCH]),
+        ("4570 Frozen Hill Rd, Anamosa 60601", [Reason.POSTCODE_LOCALITY_MISMATCH]),
+    ],
+)
+def test_a_town_is_judged_by_its_namesakes_in_the_state_given(
+    text: str, expected: list[Reason], libpostal: None
+) -> None:
+    assert check(parse(text, "US"), "US") == expected
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ import address.rules as rules
 from address.errors import UnknownCountryError
 from address.model import COMPONENT_LABELS, ParsedAddress, Reason
 from address.names import fold_name
-from address.rules import check, detect_country, postcode_matches
+from address.rules import check, detect_country, is_region, postcode_matches
 
 P = ParsedAddress
 
@@ -381,6 +381,21 @@ def test_subdivision_of_another_country_is_unknown(state: str) -> None:
     assert Reason.UNKNOWN_REGION in check(P(state=state), "US")
 
 
+@pytest.mark.parametrize(
+    ("name", "country", "expected"),
+    [
+        ("CT", "US", True),
+        ("connecticut", "US", True),
+        ("Calif", "US", True),
+        ("Manchester", "US", False),
+        ("", "US", False),
+        ("Ontario", "CA", True),
+    ],
+)
+def test_is_region(name: str, country: str, expected: bool) -> None:
+    assert is_region(name, country) is expected
+
+
 @pytest.mark.parametrize("country", ["XX", "ZZ", "USA", "", "all", "12", "u"])
 def test_unknown_country_raises(country: str) -> None:
     with pytest.raises(UnknownCountryError):
@@ -567,6 +582,7 @@ def test_public_api_is_explicit_and_sorted() -> None:
         "address_format",
         "check",
         "detect_country",
+        "is_region",
         "place_evidence",
         "postcode_before_town",
         "postcode_matches",
