@@ -23,11 +23,23 @@ SPACE_BEFORE_PUNCT = re.compile(r"\s+([,;:.)])")
 REPEATED_SEPARATOR = re.compile(r"([,;])(?:\s*[,;])+")
 # Separators or dashes dangling at either end — ", 12 Baker St -" -> "12 Baker St".
 EDGE_SEPARATORS = re.compile(r"^[\s,;:\-/.]+|[\s,;:\-/]+$")
+# A vulgar fraction, with the digit it follows if any — "16½" is sixteen and a half.
+VULGAR_FRACTION = re.compile(r"(\d?)([¼½¾⅐-⅞↉])")
+
+
+def _spell_fraction(match: re.Match[str]) -> str:
+    """ "16½" -> "16 1/2", "½" -> "1/2"."""
+    fraction = unicodedata.normalize("NFKC", match[2]).replace("\u2044", "/")
+    return f"{match[1]} {fraction}" if match[1] else fraction
 
 
 def _unicode_nfkc(text: str) -> str:
-    """Fold compatibility forms: full-width "１２ Ｂａｋｅｒ" -> "12 Baker", "№" -> "No"."""
-    return unicodedata.normalize("NFKC", text)
+    """Fold compatibility forms: full-width "１２ Ｂａｋｅｒ" -> "12 Baker", "№" -> "No".
+
+    A vulgar fraction is spelled with a slash and kept apart from the digit before it:
+    "16½ Church St" -> "16 1/2 Church St", not "161/2".
+    """
+    return unicodedata.normalize("NFKC", VULGAR_FRACTION.sub(_spell_fraction, text))
 
 
 def _drop_control_characters(text: str) -> str:

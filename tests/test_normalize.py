@@ -189,3 +189,18 @@ def test_steps_that_never_settle_are_a_bug(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(importlib.import_module("address.normalize"), "_STEPS", (str.swapcase,))
     with pytest.raises(RuntimeError, match=f"did not settle in {_MAX_PASSES} passes"):
         normalize("12 Baker St")
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("16½ Church St, Oxford", "16 1/2 Church St, Oxford"),
+        ("１６½ Church St", "16 1/2 Church St"),
+        ("221¾ Baker St", "221 3/4 Baker St"),
+        ("16 ½ Church St", "16 1/2 Church St"),
+        ("½ Moon Lane, London", "1/2 Moon Lane, London"),
+    ],
+)
+def test_vulgar_fraction_after_a_digit_is_kept_apart(raw: str, clean: str) -> None:
+    assert normalize(raw) == clean
+    assert normalize(clean) == clean

@@ -1,0 +1,612 @@
+"""Take out of an address text what is not the address.
+
+Callers mix recipients, companies, phone numbers, e-mails, URLs and delivery notes into
+the address: ``"John Smith, 350 5th Ave Apt 4B, New York NY 10118, call 555-0134"``.
+:func:`split_extras` cuts them out and returns them apart. It never takes a street, town
+or building word: a part is only taken on a cue (a title, "c/o", a company suffix, an
+instruction verb, a phone label) or, for a bare person's name, when its first word is a
+known first name and it stands where a recipient stands (before the street or after
+the postcode).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Protocol
+
+import phonenumbers
+from gender_guesser.detector import Detector
+
+__all__ = ["Extracted", "Extras", "cut_spans", "split_extras"]
+
+
+@dataclass(frozen=True, slots=True)
+class Extras:
+    """What came with the address: ``Extras(recipient="John Smith", phone="555-0134")``."""
+
+    recipient: str | None = None
+    company: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    url: str | None = None
+    instructions: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        """The present ones: ``{"recipient": "John Smith", "phone": "555-0134"}``."""
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """``Extracted(address="350 5th Ave Apt 4B, New York NY 10118", extras=Extras(...))``."""
+
+    address: str
+    extras: Extras
+
+
+# Stands for a cut character while the text is read, so offsets keep pointing at the input.
+_CUT = "\x1f"
+# Where one part of an address ends and the next begins.
+_BOUNDARY = re.compile(r"[,;|()\n\x1f]+|\s+[-–—]\s+")
+
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_URL = re.compile(
+    r"(?<![\w@.])(?:https?://|www\.)[^\s,;()<>]+"
+    r"|(?<![\w@.-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*"
+    r"\.(?:com|org|net|info|biz|io|co|eu|de|fr|es|it|nl|be|ch|at|uk|us|ca|au|pl|pt|ie)"
+    r"(?:/[^\s,;()<>]*)?(?![\w@.-]|\.\w)",
+    re.IGNORECASE,
+)
+# "E-mail:", "Web:" left in front of what was cut.
+_LABEL_BEFORE = re.compile(
+    r"(?:e-?mail|courriel|correo|mail|web(?:site)?|site|url|homepage|internet)\s*[:.]?\s*$",
+    re.IGNORECASE,
+)
+
+# Nouns that label a phone number; cut together with it.
+_PHONE_LABEL = re.compile(
+    r"(?:\b(?:tel(?:ephone|efon|éfono|efono|efoon)?|tél(?:éphone)?|phone|ph|mob(?:ile?)?|cell"
+    r"(?:phone)?|handy|portable|port|móvil|movil|cellulare|cell\.|mobiel|gsm|fax|whatsapp)"
+    r"\.?\s*(?:no\.?|nr\.?|number|num\.?|n°|#)?\s*[:.]?\s*)$",
+    re.IGNORECASE,
+)
+# Verbs before a phone number; cut with it when nothing else is said in that part.
+_PHONE_VERB = re.compile(
+    r"(?:\b(?:call|ring|text|anrufen|appeler|llamar|chiamare|bel|bellen)\s*[:.]?\s*)$",
+    re.IGNORECASE,
+)
+# What a phone-number matcher misses: "001-555-123-4567", "0621 123 456".
+_PHONE_LIKE = re.compile(
+    r"(?<![\w+#/.-])(?:\+|00)?\(?\d[\d\s().\-/]{5,}\d(?:\s*(?:x|ext\.?|#)\s*\d{1,5})?(?![\w/-])"
+)
+_EXTENSION = re.compile(r"\s*(?:x|ext\.?|extension|#)\s*\d{1,5}$", re.IGNORECASE)
+_BOX_BEFORE = re.compile(
+    r"\b(?:box|pob|postfach|bp|b\.p\.|apartado|casella|postbus|cp|cs|cedex)\s*\.?\s*(?:no\.?)?\s*$",
+    re.IGNORECASE,
+)
+_DATE = re.compile(r"^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$")
+_POSTCODE_TOKEN = re.compile(
+    r"^(?:\d{4,5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|\d{3}\s?\d{2}|\d{4}\s?[A-Z]{2})$",
+    re.IGNORECASE,
+)
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_UNIT_WORDS = _word_set(
+    "flat apt apartment unit suite ste floor fl room rm wohnung whg appartement apto piso "
+    "bus po p.o. postfach bp"
+)
+
+
+# Cues that open a recipient line; the cue itself is not part of the name.
+_RECIPIENT_CUE = re.compile(
+    r"^\s*(?:c\s*/\s*o|c\.o\.|care\s+of|attn|attention|att|z\.\s*hd\.?|z\.\s*h\.|zhd\.?|zu\s+händen"
+    r"(?:\s+von)?|à\s+l['’]\s*att(?:ention|\.)?(?:\s+de)?|a\s+l['’]\s*att(?:ention|\.)?(?:\s+de)?"
+    r"|a/a|atención(?:\s+de)?|all['’]\s*attenzione(?:\s+di)?|alla\s+c\.a\.|c\.a\.|t\.a\.v\.|tav"
+    r"|t\.n\.v\.|bei|chez|p/a|per\s+adres|aos\s+cuidados\s+de|a/c)(?!\w)\.?\s*[:.]?\s*",
+    re.IGNORECASE,
+)
+_TITLES = _word_set(
+    "mr mrs ms miss mx dr prof sir dame lady lord rev herr herrn frau fräulein m mme mlle "
+    "mm monsieur madame mademoiselle me sr sra srta don doña dña dott dott.ssa dottssa "
+    "sig sig.ra signor signora sigra ing avv dhr mevr mw mej ir drs dipl.-ing univ.prof"
+)
+_NAME_SUFFIXES = _word_set(
+    "jr jr. sr sr. ii iii iv md phd ph.d. dds dvm esq mba b.sc. m.sc. b.a. m.a. bsc msc "
+    "b.eng. m.eng. dipl.-ing. mag. dr."
+)
+_PARTICLES = _word_set(
+    "van de der den von zu di da del della dello dei degli le la du des dos das ten ter y "
+    "e i af al bin ben st. mac mc"
+)
+# Street, building and place words: a part holding one is never a person's name.
+_PLACE_WORDS = _word_set(
+    "street st str road rd avenue ave av avda av. lane ln drive dr way wy court ct place "
+    "pl close crescent cres terrace terr tce grove gardens gdns garden square sq row mews "
+    "walk hill park green parade circle cir boulevard blvd highway hwy parkway pkwy pike "
+    "trail trl loop path alley broadway circus causeway gate gates view rise vale wharf "
+    "quay yard house cottage cottages lodge hall farm manor barn mill mills villa villas "
+    "centre center building bldg tower towers flats apartments estate industrial business "
+    "chambers works arcade market station church chapel school college university "
+    "hospital surgery clinic pharmacy hotel inn pub arms castle abbey priory barracks "
+    "field fields heath moor common wood woods forest grange croft orchard meadow meadows "
+    "bridge ford cross end bank banks side top bottom north south east west upper lower "
+    "great little old new saint st. san santa sainte mount mt fort port lake river creek "
+    "beach bay island isle point springs falls valley heights village town city county "
+    "ville burg borough shire junction plaza mall harbour harbor marina dock docks "
+    "airport strasse straße weg gasse platz allee ring damm ufer chaussee markt hof steig "
+    "pfad rue chemin impasse allée quai cours passage route résidence lieu-dit calle "
+    "carrera camino paseo avenida ronda travesía urbanización via viale piazza corso "
+    "vicolo largo strada contrada località frazione straat laan plein gracht kade singel "
+    "dijk dreef steeg po box postfach apartado academy embassy lounge practice restaurant "
+    "cafe café bar club library museum theatre theater cinema studio studios gallery "
+    "institute foundation trust society association mosque temple synagogue cathedral "
+    "parish nursery spa"
+)
+# Articles and prepositions that open street names: "Am Deich", "The Maltings", "Im Hof".
+_NOT_FIRST = _word_set(
+    "am an im in auf zum zur zu vom von der die das the of le la les el los las il lo gli "
+    "op het aan bij den ter ten at on by"
+)
+_STREET_SUFFIX = re.compile(
+    r"(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|straat|laan|plein|gracht"
+    r"|kade|singel|dijk|dreef|steeg|vej|gade|gatan|vägen|veien|gata|street|road)$",
+    re.IGNORECASE,
+)
+# Company suffixes ("Acme Corp", "Müller GmbH") and words that end or open a company name.
+_COMPANY_SUFFIX = re.compile(
+    r"(?:\b(?:inc|incorporated|llc|l\.l\.c|llp|ltd|limited|corp|corporation|plc|pty|pte"
+    r"|gmbh|mbh|gbr|kgaa|kg|ohg|ag|e\.v|e\.g|ug|sarl|s\.a\.r\.l|sas|s\.a\.s|sasu|snc|eurl|sa"
+    r"|s\.a|s\.l|s\.l\.l|s\.l\.u|s\.a\.u|s\.coop|slu|s\.p\.a|spa|s\.r\.l|srl|s\.n\.c|s\.a\.s"
+    r"|bv|b\.v|nv|n\.v|v\.o\.f|vof|bvba|sprl|group|groupe|gruppe|gruppo|groep|holding|holdings"
+    r"|associates|partners|partner|company|gesellschaft|stiftung|sons|söhne|fils|figli|hijos"
+    r"|hermanos|associati|asociados|co)\b\.?|&\s*co\.?)(?:\s*(?:&\s*co\.?\s*)?(?:kg|kgaa|ohg)\.?)?$",
+    re.IGNORECASE,
+)
+_COMPANY_PREFIX = re.compile(
+    r"^(?:grupo|groupe|gruppo|corporación|industrias|comercial|distribuciones|servicios|talleres"
+    r"|inversiones|construcciones|transportes|laboratorios|hermanos|société|ste|sté|ets"
+    r"|établissements|studio\s+associato)\b",
+    re.IGNORECASE,
+)
+# Suffixes that are also states or cantons: "Las Vegas NV", "Adelaide SA", "Baden AG".
+_AMBIGUOUS_SUFFIX = frozenset({"nv", "sa", "ag", "co", "spa", "port"})
+_JOINED_NAMES = re.compile(
+    r"^[A-ZÀ-Þ][\w'’\-]+(?:\s*,\s*[A-ZÀ-Þ][\w'’\-]+)*\s+(?:and|&|und|et|e|y|en)\s+[A-ZÀ-Þ][\w'’\-]+$"
+)
+
+# Words and phrases that open a delivery note, per language. Verbs are only read as a note
+# at the start of a part; the strong phrases also after the postcode in the same part.
+_NOTE_VERBS = (
+    r"leave|left|call|ring|deliver|delivery|please|pls|plz|knock|buzz|text|drop|put|"
+    r"don['’]?t|do\s+not|if\s+not|if\s+no|if\s+out|no\s+one|nobody|use|enter|beware|"
+    r"careful|fragile|handle|signature|sign|back\s+door|side\s+door|front\s+door|porch|"
+    r"next\s+to|neighbou?r|reception|concierge|doorman|"
+    r"bitte|klingeln|klingel|abstellen|abgeben|ablegen|hinterlegen|beim\s+nachbarn|nachbar|"
+    r"anrufen|nicht|paket|lieferung|zustellung|briefkasten|"
+    r"sonnez|sonner|livrer|livraison|laisser|déposer|deposer|appeler|merci|svp|"
+    r"s['’]il\s+vous\s+pla[iî]t|interphone|gardien|boîte|boite|chez\s+le\s+voisin|"
+    r"por\s+favor|dejar|llamar|timbre|entregar|entrega|portero|conserjer[ií]a|no\s+funciona|"
+    r"per\s+favore|lasciare|citofonare|citofono|suonare|consegnare|consegna|chiamare|"
+    r"portineria|portiere|"
+    r"aanbellen|graag|alstublieft|achterlaten|afleveren|bij\s+de\s+buren|niet|"
+    r"gate|door|buzzer|digicode|code|türcode|torcode|código|codice|deurcode|poortcode|"
+    r"entry|access|intercom"
+)
+_NOTE_START = re.compile(rf"^\s*(?:{_NOTE_VERBS})\b", re.IGNORECASE)
+_NOTE_STRONG = re.compile(
+    r"(?<!\w)(?:please|pls|bitte|por\s+favor|per\s+favore|svp|s['’]il\s+vous\s+pla[iî]t|"
+    r"leave\s+(?:at|with|in|on|by|behind|it|the|parcel|package)|ring\s+(?:the|twice|bell|door)|"
+    r"call\s+(?:before|on|when|me|upon|ahead|if)|deliver\s+(?:to|before|after|between|only)|"
+    r"(?:gate|door|entry|access|building)\s+code|buzzer|digicode|code\s+porte|code\s+d['’]entrée|"
+    r"klingeln|abstellen|abgeben|beim\s+nachbarn|sonnez|sonner|livrer|laisser|déposer|"
+    r"dejar\s+en|llamar\s+al|citofonare|lasciare|consegnare|aanbellen|achterlaten|afleveren|"
+    r"do\s+not|don['’]t|if\s+not\s+home|no\s+signature|timbre|türcode|codice|código|deurcode|"
+    r"citofonare|suonare|aanbellen|graag)\b",
+    re.IGNORECASE,
+)
+# A code cue may be followed by digits ("gate code 1234"); a verb followed by a number or a
+# street word is a street ("Ring 5", "Call Lane").
+_CODE_CUE = re.compile(
+    r"^\s*(?:(?:gate|door|entry|access|building|tür|tor|deur|poort)\s*code|code|digicode|"
+    r"buzzer|türcode|torcode|código|codice|deurcode|poortcode|interphone|intercom|"
+    r"citofono|timbre|klingel)\b",
+    re.IGNORECASE,
+)
+
+
+class _Take(Protocol):
+    """Cuts ``work[start:end]`` and files it under ``kind`` (``value`` if given)."""
+
+    def __call__(self, kind: str, start: int, end: int, value: str | None = None) -> None: ...
+
+
+_detector_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _detector() -> Detector:
+    """gender_guesser's first-name table, loaded once (~0.2 s) on first use."""
+    with _detector_lock:
+        return Detector(case_sensitive=False)
+
+
+@lru_cache(maxsize=4096)
+def _is_first_name(word: str) -> bool:
+    """ "John" -> True, "Kingsway" -> False; a hyphenated name counts by its first part."""
+    first = word.split("-")[0].strip(".'’").lower()
+    if len(first) < 2 or first in _PLACE_WORDS:
+        return False
+    return bool(_detector().get_gender(first) != "unknown")
+
+
+def cut_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """Cut ``spans`` out of ``text`` and tidy the separators left behind.
+
+    ``cut_spans("John Smith, 12 Baker St, London", [(0, 10)])`` -> ``"12 Baker St, London"``.
+    """
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = _CUT * (end - start)
+    return _tidy("".join(chars))
+
+
+def _tidy(text: str) -> str:
+    """ "\\x1f\\x1f, 12 Baker St ,\\x1f, London" -> "12 Baker St, London"."""
+    text = re.sub(r"\s*\x1f[\x1f\s]*", " ", text)
+    text = re.sub(r"\(\s*\)|\[\s*\]", " ", text)
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s+([,;:.)])", r"\1", text)
+    text = re.sub(r"([,;])(?:\s*[,;:\-|/])+", r"\1", text)
+    return re.sub(r"^[\s,;:\-|/.]+|[\s,;:\-|/]+$", "", text)
+
+
+def _clean(value: str) -> str | None:
+    """A cut piece as the caller typed it, without separators around it."""
+    value = _tidy(value)
+    value = value.strip(" -:,;")
+    return value or None
+
+
+def _is_phone(text: str, start: int, end: int, region: str) -> bool:
+    """Whether ``text[start:end]`` is a phone number and not a postcode, ZIP+4, house number,
+    date or PO box: "555-0134" after "call", "+44 20 7946 0958", "06206 12345" are."""
+    raw = text[start:end]
+    core = _EXTENSION.sub("", raw)
+    digits = re.sub(r"\D", "", core)
+    before = text[max(0, start - 30) : start]
+    if len(digits) < 7 or _BOX_BEFORE.search(before) or _DATE.match(core):
+        return False
+    if re.fullmatch(r"\d{5}-\d{4}", core):
+        return False
+    if core.startswith(("+", "00", "(+")) or _PHONE_LABEL.search(before):
+        return True
+    groups = re.findall(r"\d+", core)
+    if _PHONE_VERB.search(before):
+        return len(groups) > 1 or len(digits) >= 9
+    nanp = re.fullmatch(r"(?:1[\s.-]?)?(?:\(\d{3}\)\s*|\d{3}[\s.-])?\d{3}[\s.-]\d{4}", core)
+    if (nanp and groups[0][0] not in "01") or re.fullmatch(r"1?\d{10}", core):
+        return region in ("US", "CA") or not nanp or len(digits) >= 10
+    if groups[0].startswith("0") and len(digits) >= 8:
+        return all(len(group) >= 2 for group in groups[1:])
+    return len(digits) >= 9 and len(groups) >= 2 and all(len(g) >= 2 for g in groups)
+
+
+def _phone_spans(text: str, region: str) -> list[tuple[int, int]]:
+    """Phone numbers found by libphonenumber's matcher and, for formats it misses, a
+    pattern; both pass :func:`_is_phone`."""
+    found: list[tuple[int, int]] = []
+    candidates = [
+        (match.start, match.end)
+        for match in phonenumbers.PhoneNumberMatcher(
+            text, region, leniency=phonenumbers.Leniency.POSSIBLE
+        )
+    ]
+    candidates += [(match.start(), match.end()) for match in _PHONE_LIKE.finditer(text)]
+    for start, end in sorted(candidates, key=lambda span: (span[0], -span[1])):
+        start, end = _trim_postcode(text, start, end)
+        if any(start < done_end and end > done_start for done_start, done_end in found):
+            continue
+        if _is_phone(text, start, end, region):
+            found.append((start, end))
+    return found
+
+
+def _trim_postcode(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop a postcode the matcher ran into: "NY 10118 555 0134" -> "555 0134"."""
+    head = re.match(r"[1-9]\d{3,4} (?=\d)", text[start:end])
+    if head and re.search(r"[^\W\d_]\s*$", text[:start]):
+        return start + head.end(), end
+    return start, end
+
+
+def _label_start(text: str, start: int, pattern: re.Pattern[str]) -> int:
+    """Where a label such as "Tel.:" or "E-mail:" right before ``start`` begins."""
+    match = pattern.search(text[max(0, start - 30) : start])
+    return start - len(match.group(0)) if match else start
+
+
+def _segments(work: str) -> list[tuple[int, int]]:
+    """Spans of the parts between separators, trimmed, empty ones left out."""
+    out = []
+    position = 0
+    for match in [*_BOUNDARY.finditer(work), None]:
+        stop = match.start() if match else len(work)
+        piece = work[position:stop]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            out.append((position + lead, position + len(piece.rstrip())))
+        position = match.end() if match else stop
+    return out
+
+
+def _words(piece: str) -> list[str]:
+    return piece.split()
+
+
+def _is_person(piece: str, *, cued: bool = False) -> bool:
+    """ "John Smith", "Dr. Maria García López", "Jan de Vries" are; "Rose Cottage",
+    "Kingsway House", "Park Avenue" are not."""
+    words = _words(piece)
+    titles = 0
+    while titles < len(words) and words[titles].lower().rstrip(".") in _TITLES:
+        titles += 1
+    core = words[titles:]
+    if _COMPANY_SUFFIX.search(piece) or (core and core[0].lower() in _NOT_FIRST):
+        return False
+    while core and core[-1].lower().strip(",") in _NAME_SUFFIXES:
+        core = core[:-1]
+    if not core or len(core) > 5 or any(ch.isdigit() for ch in piece):
+        return False
+    for word in core:
+        bare = word.lower().strip(".,'’")
+        if bare in _PLACE_WORDS or _STREET_SUFFIX.search(bare):
+            return False
+        if not re.fullmatch(r"[^\W\d_][^\W\d_'’.\-]*(?:['’.\-][^\W\d_]+)*\.?", word):
+            return False
+    names = [w for w in core if w.lower() not in _PARTICLES]
+    if not all(w[0].isupper() for w in names):
+        return False
+    if cued or titles:
+        return bool(names)
+    return 2 <= len(names) <= 4 and _is_first_name(names[0]) and len(names[-1].strip(".")) > 1
+
+
+def _is_company(piece: str, *, first: bool) -> bool:
+    """ "Acme Corp", "Müller GmbH & Co. KG", "Boulangerie Dupont SARL" are; "Las Vegas NV"
+    is only at the start of the text, where a company stands."""
+    if any(ch.isdigit() for ch in piece) or len(_words(piece)) < 2:
+        return bool(first and _JOINED_NAMES.match(piece) and len(_words(piece)) >= 3)
+    suffix = _COMPANY_SUFFIX.search(piece)
+    capitalized = all(
+        w[0].isupper() or not w[0].isalpha() or w.lower() in _PARTICLES for w in _words(piece)
+    )
+    if not (capitalized or suffix):
+        return False
+    if suffix:
+        tail = suffix.group(0).strip(" .&").lower()
+        if tail in _AMBIGUOUS_SUFFIX and not (first and tail != "port"):
+            return False
+        return len(_words(piece[: suffix.start()])) >= 1 and tail != "port"
+    if _COMPANY_PREFIX.match(piece):
+        return len(_words(piece)) >= 2
+    return bool(first and _JOINED_NAMES.match(piece))
+
+
+def _is_note(piece: str) -> bool:
+    """ "leave at back door", "gate code 1234", "bitte beim Nachbarn abgeben" are;
+    "Ring Road", "Call Lane", "Am Ring 5" are not."""
+    if _CODE_CUE.match(piece):
+        return True
+    start = _NOTE_START.match(piece)
+    if not start:
+        return False
+    rest = piece[start.end() :].split()
+    if not rest:
+        return len(piece.split()) == 1 and piece.strip().lower() in ("please", "fragile")
+    nxt = rest[0].lower().strip(".,")
+    compound = len(nxt) > 6 and _STREET_SUFFIX.search(nxt)
+    street = nxt in _PLACE_WORDS and nxt not in ("ring", "gate", "side", "end")
+    return not (nxt[0].isdigit() or street or compound)
+
+
+def _postcode_ends(piece: str, text_start: bool) -> bool:
+    """Whether a part holds a postcode (not the house number opening the text)."""
+    tokens = piece.split()
+    return any(
+        _POSTCODE_TOKEN.match(token) and not (text_start and i == 0)
+        for i, token in enumerate(tokens)
+    ) or bool(re.search(r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b", piece, re.IGNORECASE))
+
+
+def split_extras(text: str, country: str | None = None) -> Extracted:
+    """Split an address text into the address and what came with it.
+
+    Args:
+        text: e.g. ``"John Smith, 350 5th Ave Apt 4B, New York NY 10118, call 555-0134"``.
+        country: ISO alpha-2 hint for phone formats (``"US"``); US when absent.
+
+    Returns:
+        ``Extracted(address="350 5th Ave Apt 4B, New York NY 10118",
+        extras=Extras(recipient="John Smith", phone="555-0134"))``. Text with nothing to
+        take comes back unchanged; text that is only extras gives ``address=""``.
+    """
+    region = (country or "US").upper()
+    work = text.replace(_CUT, " ")
+    found: dict[str, list[str]] = {}
+    cuts: list[tuple[int, int]] = []
+
+    def take(kind: str, start: int, end: int, value: str | None = None) -> None:
+        nonlocal work
+        piece = _clean(value if value is not None else work[start:end])
+        if piece:
+            found.setdefault(kind, []).append(piece)
+        cuts.append((start, end))
+        work = work[:start] + _CUT * (end - start) + work[end:]
+
+    for kind, pattern in (("email", _EMAIL), ("url", _URL)):
+        for match in list(pattern.finditer(work)):
+            value = match.group(0).rstrip(".")
+            start = _label_start(work, match.start(), _LABEL_BEFORE)
+            take(kind, start, match.start() + len(value), value)
+    for start, end in _phone_spans(work, region):
+        value = work[start:end]
+        begin = _label_start(work, start, _PHONE_LABEL)
+        verb = _label_start(work, begin, _PHONE_VERB)
+        if verb < begin and _lone_in_part(work, verb, end):
+            begin = verb
+        take("phone", begin, end, value)
+
+    _take_parts(work, take)
+    extras = Extras(**{kind: " ".join(values) for kind, values in found.items()})
+    if not cuts:
+        return Extracted(text, extras)
+    return Extracted(cut_spans(text, cuts), extras)
+
+
+def _lone_in_part(work: str, start: int, end: int) -> bool:
+    """Whether ``work[start:end]`` fills its part: "…, call 555-0134, …"."""
+    left = re.search(r"[,;|()\n\x1f]\s*$|^\s*$", work[:start])
+    right = re.match(r"\s*(?:[,;|()\n\x1f]|$)", work[end:])
+    return bool(left and right)
+
+
+def _take_parts(work: str, take: _Take) -> None:
+    """Recipients, companies and notes, read part by part: first what a cue marks, then
+    bare names where a recipient stands (before the street, after the postcode)."""
+    segments = _segments(work)
+    pieces = [work[s:e] for s, e in segments]
+    kept = [True] * len(segments)
+    first_digit = next((i for i, p in enumerate(pieces) if _has_digit(p)), None)
+    for i, (start, end) in enumerate(segments):
+        piece = pieces[i]
+        leading = i < first_digit if first_digit is not None else i == 0
+        cue = _RECIPIENT_CUE.match(piece)
+        kept[i] = False
+        if cue and _is_cued_name(piece[cue.end() :]):
+            take("recipient", start, end, piece[cue.end() :])
+        elif cue and _take_leading_name(piece[cue.end() :], start + cue.end(), take, cued=True):
+            take("recipient", start, start + cue.end(), "")
+        elif _is_note(piece):
+            stop = _note_end(piece)
+            take("instructions", start, start + stop)
+            kept[i] = stop < len(piece)
+        elif _is_company(piece, first=leading and not any(kept[:i])):
+            take("company", start, end)
+        elif _has_title(piece):
+            take("recipient", start, end)
+        else:
+            kept[i] = True
+    for i, (start, end) in enumerate(segments):
+        if not kept[i]:
+            continue
+        piece = pieces[i]
+        before = [j for j in range(i) if kept[j]]
+        after = [j for j in range(i + 1, len(segments)) if kept[j]]
+        leading = not before if first_digit is None else i < first_digit
+        trailing = (
+            bool(before) and not after and _postcode_ends(pieces[before[-1]], before[-1] == 0)
+        )
+        if leading and after and not _looks_like_street(pieces[after[0]]):
+            leading = False
+        if _is_person(piece) and (leading or trailing):
+            take("recipient", start, end)
+        elif (first_digit is None or i <= first_digit) and _take_leading_name(piece, start, take):
+            continue
+        else:
+            _take_inline_note(piece, start, end, take)
+
+
+def _looks_like_street(piece: str) -> bool:
+    """What follows a recipient: "350 5th Ave", "Waldstraße 1", "Flat 3", "Rose Cottage";
+    not "IL 60137" (so "Glen Ellyn, IL 60137" keeps its town)."""
+    words = [w.lower().strip(".,#") for w in piece.split()]
+    return bool(words) and (
+        words[0][:1].isdigit()
+        or words[0] in _UNIT_WORDS
+        or any(w in _PLACE_WORDS or _STREET_SUFFIX.search(w) for w in words)
+    )
+
+
+def _has_digit(piece: str) -> bool:
+    return any(ch.isdigit() for ch in piece)
+
+
+def _note_end(piece: str) -> int:
+    """Where a note stops when the address follows it in the same part:
+    "gate code 1234 12 Main St" and "bitte klingeln Zur Kirchenburg 5" stop before the
+    address; "bitte 2x klingeln" and "timbre 3B" run to the end."""
+    code = _CODE_CUE.match(piece)
+    if code:
+        rest = re.match(r"\s*\S*\d\S*(?=\s+\S)", piece[code.end() :])
+        return code.end() + rest.end() if rest else len(piece)
+    tokens = list(re.finditer(r"\S+", piece))
+    for i in range(1, len(tokens)):
+        if not _has_digit(tokens[i].group(0)):
+            continue
+        following = tokens[i + 1].group(0) if i + 1 < len(tokens) else ""
+        previous = tokens[i - 1].group(0)
+        if following[:1].isupper() or (not following and previous[:1].isupper() and i > 1):
+            j = i
+            while j > 1 and tokens[j - 1].group(0)[:1].isupper():
+                j -= 1
+            return tokens[j].start()
+    return len(piece)
+
+
+def _take_inline_note(piece: str, start: int, end: int, take: _Take) -> None:
+    """A note in the same part as the address: "…, NY 10118 leave at back door"."""
+    strong = _NOTE_STRONG.search(piece)
+    if not strong or strong.start() == 0:
+        return
+    head = piece[: strong.start()]
+    words = head.split()
+    whole = not _has_digit(head) and len(words) <= 3 and words[0].islower()
+    stop = strong.start() + _note_end(piece[strong.start() :])
+    take("instructions", start if whole else start + strong.start(), start + stop)
+
+
+def _is_cued_name(rest: str) -> bool:
+    """What follows "c/o" or "Attn:": a name or a department, never a street or number."""
+    words = rest.split()
+    return (
+        bool(words)
+        and not any(ch.isdigit() for ch in rest)
+        and words[0][0].isupper()
+        and not any(w.lower().strip(".,") in _PLACE_WORDS - {"house", "hall"} for w in words)
+    )
+
+
+def _has_title(piece: str) -> bool:
+    words = piece.split()
+    return bool(words) and words[0].lower().rstrip(".") in _TITLES and _is_person(piece)
+
+
+def _take_leading_name(piece: str, start: int, take: _Take, *, cued: bool = False) -> bool:
+    """ "Maria Garcia 12 Main St" -> recipient "Maria Garcia"; "Acme Corp 350 5th Ave" ->
+    company "Acme Corp"; "Frau Petra Klein Josephstraße 2" -> recipient "Frau Petra Klein"."""
+    head = re.match(r"^(.*?[^\W\d_].*?)\s+(?=\d)", piece)
+    if not head:
+        return False
+    name = head.group(1)
+    words = name.split()
+    for size in range(len(words), 1, -1):
+        company = " ".join(words[:size])
+        if _COMPANY_SUFFIX.search(company) and _is_company(company, first=False):
+            take("company", start, start + len(company))
+            return True
+    if len(words) > 3 and words[-1].lower().strip(".") in _PLACE_WORDS:
+        name = " ".join(words[:-2])
+    elif len(words) > 2 and _STREET_SUFFIX.search(words[-1]):
+        name = " ".join(words[:-1])
+    if _is_person(name, cued=cued):
+        take("recipient", start, start + len(name))
+        return True
+    return False
