@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from address.model import ParsedAddress
 from address.rules import address_format
 
-__all__ = ["format_address_line", "standardize"]
+__all__ = ["format_address_line", "format_locality", "standardize"]
 
 # Countries that write the house number after the street name ("Hauptstraße 5").
 STREET_FIRST_COUNTRIES = frozenset(
@@ -46,6 +46,18 @@ def _locality_lines(values: Mapping[str, str], country: str) -> list[str]:
         if filled := filled.strip(" ,〒"):
             lines.append(filled)
     return lines
+
+
+def format_locality(values: Mapping[str, str], country: str) -> str:
+    """The town, region and postcode as the country writes them on one line.
+
+    Example:
+        >>> format_locality({"city": "Anamosa", "state": "IA", "postcode": "52205"}, "US")
+        'Anamosa, IA 52205'
+        >>> format_locality({"city": "Reykjavík", "postcode": "101"}, "IS")
+        '101 Reykjavík'
+    """
+    return ", ".join(_locality_lines(values, country.upper()))
 
 
 def format_address_line(components: Mapping[str, str | None], country: str) -> str:

@@ -43,18 +43,23 @@ only candidates scoring ≥ ``SUGGESTION_SCORE`` (0.60, the same street or bette
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
 
 from address.errors import WorkStoppedError
+from address.extras import split_extras
+from address.fields import AddressFields, apply_fields
 from address.libpostal import expand, parse
 from address.model import LOCALITY_LABELS, REASON_MESSAGES, ParsedAddress, Reason
 from address.normalize import normalize
+from address.repair import repair
 from address.rules import PlaceEvidence, check, detect_country, place_evidence
 from address.settings import get_settings
 from address.standardize import standardize
+from address.units import split_unit
 
 __all__ = [
     "CLASSIFIER_INVALID",
@@ -65,6 +70,7 @@ __all__ = [
     "Classifier",
     "ComponentCheck",
     "Confirmation",
+    "Coverage",
     "Granularity",
     "Match",
     "NextAction",
@@ -73,6 +79,7 @@ __all__ = [
     "Suggestion",
     "Verdict",
     "Verification",
+    "suggest",
     "verify",
     "verify_batch",
 ]
@@ -139,6 +146,15 @@ class NextAction(StrEnum):
     FIX = "fix"
 
 
+class Coverage(StrEnum):
+    """Whether the known-good data could judge the address."""
+
+    COVERED = "covered"
+    """The known-good data holds the address's street, town or postcode."""
+    OUTSIDE = "outside"
+    """Judged without reference data: rules and the classifier only, no did-you-mean."""
+
+
 class Confirmation(StrEnum):
     CONFIRMED = "confirmed"
     PLAUSIBLE = "plausible"
@@ -163,11 +179,16 @@ class SearchCandidate(Protocol):
 
 
 class Searcher(Protocol):
-    """Finds known-good addresses for a full, possibly wrong, address."""
+    """Finds known-good addresses for full, possibly wrong, addresses, reading each
+    query with the components ``verify`` already found in it."""
 
-    def search(
-        self, query: str, k: int = 5, country: str | None = None
-    ) -> Sequence[SearchCandidate]: ...
+    def search_batch(
+        self,
+        queries: Sequence[str],
+        k: int = 5,
+        country: str | None = None,
+        parsed: Sequence[ParsedAddress] | None = None,
+    ) -> Sequence[Sequence[SearchCandidate]]: ...
 
 
 class Classification(Protocol):
@@ -241,6 +262,9 @@ class Verification:
     suggestions: tuple[Suggestion, ...]
     country: str | None
     classifier_used: bool
+    extras: Mapping[str, str] = field(default_factory=dict)
+    """What the text held besides the address: ``{"phone": "555-0134"}``."""
+    coverage: Coverage = Coverage.COVERED
 
     @property
     def messages(self) -> tuple[str, ...]:
@@ -249,15 +273,40 @@ class Verification:
 
 
 @dataclass(frozen=True, slots=True)
-class _Evidence:
-    """Everything known about an input before the classifier is asked."""
+class _Reading:
+    """An input read before the index is asked: the address text without extras (the
+    unit kept, for the searcher), its components, and where it is.
+
+    ``text`` is ``""`` when the input held nothing but extras ("call me before noon").
+    """
 
     text: str
     parsed: ParsedAddress
+    extras: Mapping[str, str]
     country: str | None
+    search_country: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """Everything known about an input before the classifier is asked."""
+
+    reading: _Reading
     rule_reasons: tuple[Reason, ...]
     candidates: tuple[SearchCandidate, ...]
     place: PlaceEvidence
+
+    @property
+    def text(self) -> str:
+        return self.reading.text
+
+    @property
+    def parsed(self) -> ParsedAddress:
+        return self.reading.parsed
+
+    @property
+    def country(self) -> str | None:
+        return self.reading.country
 
     @property
     def best(self) -> SearchCandidate | None:
@@ -284,27 +333,86 @@ class _Evidence:
     def locality_confirmed(self) -> bool:
         return any({"locality", "postcode"} & set(c.matched) for c in self.candidates)
 
+    def coverage(self) -> Coverage:
+        """``covered`` when a candidate agrees on the town or postcode, or, for an input
+        that names neither, on the street; else ``outside``."""
+        if self.locality_confirmed():
+            return Coverage.COVERED
+        places_given = self.parsed.postcode is not None or self.parsed.locality is not None
+        if not places_given and any("road" in c.matched for c in self.candidates):
+            return Coverage.COVERED
+        return Coverage.OUTSIDE
+
     def needs_classifier(self) -> bool:
         """Rules and index leave the verdict open — or there is no street at all, and
         only the classifier can say why ("call me before noon" is no address)."""
+        if not self.text:
+            return False
         if self.premise_match() is not None or self.street_match() is not None:
             return False
         hard = HARD_RULE_FAILURES & set(self.rule_reasons)
         return not hard or Reason.MISSING_ROAD in hard
 
 
-def _gather(text: str, country: str | None, searcher: Searcher, limit: int) -> _Evidence:
-    clean = normalize(text)
-    parsed = parse(clean, country)
-    detected = (
-        country.strip().upper()
-        if country
-        else detect_country(parsed, default=get_settings().default_country)
-    )
-    rule_reasons = tuple(check(parsed, detected)) if detected else ()
-    place = place_evidence(clean, parsed, detected) if detected else PlaceEvidence.NONE
-    candidates = tuple(searcher.search(clean, k=limit + 1, country=country))
-    return _Evidence(clean, parsed, detected, rule_reasons, candidates, place)
+def _read(item: str | AddressFields, country: str | None) -> _Reading:
+    """Take the extras out, find the unit wherever it is, parse and repair the rest.
+
+    Example:
+        ``_read("John Smith, 350 5th Ave, New York NY 10118 Apt 4B, call 555-0134", "US")``
+        reads text ``"350 5th Ave, New York NY 10118 Apt 4B"``, unit ``"apt 4b"`` and
+        extras ``{"recipient": "John Smith", "phone": "555-0134"}``.
+    """
+    if isinstance(item, AddressFields):
+        fields = item.cleaned()
+        hint = fields.country or country
+        extracted = split_extras(fields.street(), hint)
+        street = extracted.address
+        text = ", ".join(p for p in (street, fields.place(hint)) if p) if street else ""
+    else:
+        fields, hint = None, country
+        extracted = split_extras(normalize(item), hint)
+        text = extracted.address
+    extras = extracted.extras.as_dict()
+    code = hint.strip().upper() if hint else None
+    if not text:
+        return _Reading("", ParsedAddress(), extras, code, hint)
+    unit = split_unit(text, code)
+    parsed = repair(parse(unit.address, code), unit.address, code)
+    if unit.unit is not None:
+        parsed = replace(parsed, unit=unit.unit)
+    if fields is not None:
+        parsed = apply_fields(parsed, fields)
+    detected = code or detect_country(parsed, default=get_settings().default_country)
+    return _Reading(text, parsed, extras, detected, hint)
+
+
+def _gather(readings: Sequence[_Reading], searcher: Searcher, limit: int) -> list[_Evidence]:
+    """Rules and the gazetteer for each reading; the index once per country hint."""
+    found: dict[int, tuple[SearchCandidate, ...]] = {}
+    by_hint: dict[str | None, list[int]] = defaultdict(list)
+    for i, reading in enumerate(readings):
+        if reading.text:
+            by_hint[reading.search_country].append(i)
+    for hint, positions in by_hint.items():
+        results = searcher.search_batch(
+            [readings[i].text for i in positions],
+            k=limit + 1,
+            country=hint,
+            parsed=[readings[i].parsed for i in positions],
+        )
+        found.update({i: tuple(r) for i, r in zip(positions, results, strict=True)})
+    evidence = []
+    for i, reading in enumerate(readings):
+        detected = reading.country
+        usable = bool(reading.text and detected)
+        rule_reasons = tuple(check(reading.parsed, detected)) if usable and detected else ()
+        place = (
+            place_evidence(reading.text, reading.parsed, detected)
+            if usable and detected
+            else PlaceEvidence.NONE
+        )
+        evidence.append(_Evidence(reading, rule_reasons, found.get(i, ()), place))
+    return evidence
 
 
 def _matched_label(label: str) -> str:
@@ -399,6 +507,7 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
     parsed, rules = evidence.parsed, evidence.rule_reasons
     country = evidence.country
     standardized = standardize(parsed, country) if country else evidence.text
+    coverage = evidence.coverage()
 
     def answer(
         verdict: Verdict,
@@ -420,9 +529,21 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
             components=parsed.components(),
             component_checks=checks,
             match=Match(match.id, match.address, round(match.score, 4)) if match else None,
-            suggestions=suggestions,
+            suggestions=suggestions if coverage is Coverage.COVERED else (),
             country=country,
             classifier_used=classification is not None,
+            extras=dict(evidence.reading.extras),
+            coverage=coverage,
+        )
+
+    if not evidence.text:
+        return answer(
+            Verdict.INVALID,
+            RULE_VERDICT_CONFIDENCE,
+            [Reason.NOT_AN_ADDRESS],
+            Granularity.NONE,
+            NextAction.FIX,
+            (),
         )
 
     if (match := evidence.premise_match()) is not None:
@@ -537,7 +658,7 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
 
 
 def verify_batch(
-    texts: Sequence[str],
+    inputs: Sequence[str | AddressFields],
     country: str | None = None,
     *,
     searcher: Searcher,
@@ -548,24 +669,29 @@ def verify_batch(
     """Verify many addresses; the classifier sees only those rules and index leave open.
 
     Args:
+        inputs: each a text as typed, or the fields of a form (:class:`AddressFields`,
+            whose ``country`` wins over ``country``).
         stop: asked before each address and before the classifier; when it says
             True the work ends with :class:`WorkStoppedError` (the service passes
             "has the client hung up?").
 
     Raises:
-        InvalidAddressInputError: an input is empty or too long.
+        InvalidAddressInputError: an input is empty or too long (``FieldInputError``
+            naming the field, for structured input).
         UnknownCountryError: ``country`` is not a code with address rules.
         WorkStoppedError: ``stop`` said to give up.
     """
 
     def check_stop() -> None:
         if stop is not None and stop():
-            raise WorkStoppedError(f"stopped during a batch of {len(texts)} addresses")
+            raise WorkStoppedError(f"stopped during a batch of {len(inputs)} addresses")
 
-    evidence = []
-    for text in texts:
+    readings = []
+    for item in inputs:
         check_stop()
-        evidence.append(_gather(text, country, searcher, limit))
+        readings.append(_read(item, country))
+    check_stop()
+    evidence = _gather(readings, searcher, limit)
     open_cases = [e for e in evidence if e.needs_classifier()]
     judged: dict[int, Classification] = {}
     if classifier is not None and open_cases:
@@ -578,7 +704,7 @@ def verify_batch(
 
 
 def verify(
-    text: str,
+    text: str | AddressFields,
     country: str | None = None,
     *,
     searcher: Searcher,
@@ -593,7 +719,7 @@ def verify(
             Suggestion(address='4570 Frozen Hill Rd, Anamosa, IA 52205', ...), ...))
 
     Args:
-        text: the address as typed.
+        text: the address as typed, or the fields of a form (:class:`AddressFields`).
         country: ISO alpha-2 code when the caller knows it; detected otherwise.
         searcher: known-good address search (an ``index.AddressIndex``).
         classifier: validity classifier (``finetune.classifier.Classifier``), or
@@ -605,3 +731,29 @@ def verify(
         UnknownCountryError: ``country`` is not a code with address rules.
     """
     return verify_batch([text], country, searcher=searcher, classifier=classifier, limit=limit)[0]
+
+
+def suggest(
+    item: str | AddressFields,
+    country: str | None = None,
+    *,
+    searcher: Searcher,
+    limit: int = 5,
+) -> list[SearchCandidate]:
+    """Known-good addresses for an address read as :func:`verify` reads it (extras
+    taken out, a unit found anywhere, a form's fields kept apart), best first.
+
+    Example:
+        >>> suggest("John Smith, 4570 Frozen Hil Rd, Anamosa IA", searcher=index)[0].address
+        '4570 Frozen Hill Rd, Anamosa, IA 52205'
+
+    Raises:
+        InvalidAddressInputError: empty or too long (``FieldInputError`` for a field).
+    """
+    reading = _read(item, country)
+    if not reading.text:
+        return []
+    found = searcher.search_batch(
+        [reading.text], k=limit, country=reading.search_country, parsed=[reading.parsed]
+    )
+    return list(found[0])

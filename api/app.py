@@ -23,10 +23,12 @@ from starlette import status
 from starlette.concurrency import run_in_threadpool
 
 from address.errors import AddressError, EmptyAddressError, WorkStoppedError
+from address.fields import AddressFields, FieldInputError
 from address.libpostal import parse
 from address.normalize import normalize
 from address.settings import Settings, get_settings
 from address.verify import Verification, verify_batch
+from address.verify import suggest as suggest_addresses
 from api.access import AccessLog
 from api.errors import (
     NOT_READY_RETRY_AFTER,
@@ -42,6 +44,7 @@ from api.logs import address_hash
 from api.metrics import Metrics
 from api.schemas import (
     BATCH_LIMIT,
+    AddressFieldsIn,
     BatchIn,
     BatchOut,
     ErrorOut,
@@ -171,12 +174,36 @@ def _checked(field: str, text: str) -> str:
         raise FieldError(field, error) from error
 
 
-def _checked_entry(field: str, text: str) -> str | ErrorOut:
+def _checked_address(field: str, value: str | AddressFieldsIn) -> str | AddressFields:
+    """A request's address normalized: a text, or a form's fields with each field
+    checked on its own (an error names it: ``address.lines[1]``, ``address.postcode``)."""
+    if isinstance(value, str):
+        return _checked(field, value)
+    fields = AddressFields(
+        lines=tuple(value.lines),
+        locality=value.locality,
+        region=value.region,
+        postcode=value.postcode,
+        country=value.country,
+    )
+    try:
+        cleaned = fields.cleaned()
+    except FieldInputError as error:
+        raise FieldError(f"{field}.{error.part}", error.cause) from error
+    _checked(field, cleaned.text())  # the whole address is held to the length limit too
+    return cleaned
+
+
+def _checked_entry(field: str, value: str | AddressFieldsIn) -> str | AddressFields | ErrorOut:
     """A batch entry normalized, or its own error in its place."""
     try:
-        return _checked(field, text)
+        return _checked_address(field, value)
     except FieldError as error:
         return error_body(error)
+
+
+def _as_text(item: str | AddressFields) -> str:
+    return item if isinstance(item, str) else item.text()
 
 
 def _within_limit(field: str, text: str) -> str:
@@ -245,7 +272,9 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
     app.add_middleware(AccessLog, metrics=metrics)  # outermost: sees every answer
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    def record(texts: Sequence[str], results: Sequence[Verification], started: float) -> None:
+    def record(
+        inputs: Sequence[str | AddressFields], results: Sequence[Verification], started: float
+    ) -> None:
         """Count verdicts and log them; addresses are personal data, so only their hash."""
         for result in results:
             metrics.record(result)
@@ -253,7 +282,7 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
             "verify",
             extra={
                 "addresses": len(results),
-                "address_sha256": [address_hash(t) for t in texts[:20]],
+                "address_sha256": [address_hash(_as_text(t)) for t in inputs[:20]],
                 "verdicts": [r.verdict.value for r in results[:20]],
                 "latency_ms": round((time.perf_counter() - started) * 1000, 2),
             },
@@ -302,11 +331,25 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
         ],
         limit: Annotated[int, Query(ge=1, le=50)] = 5,
         country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", examples=["US"])] = None,
+        locality: Annotated[
+            str | None,
+            Query(max_length=100, description="Town already given.", examples=["Anamosa"]),
+        ] = None,
+        postcode: Annotated[
+            str | None,
+            Query(max_length=20, description="Postcode already given.", examples=["52205"]),
+        ] = None,
     ) -> SuggestionsOut:
-        """Suggestions for a prefix, on every keystroke (useful from the 3rd character)."""
+        """Suggestions for a prefix, on every keystroke (useful from the 3rd character).
+
+        With ``locality`` and/or ``postcode`` only addresses in that town (a typo
+        tolerated, ``Anamsoa``) and postcode (``NW1 6XE`` = ``nw16xe``) are suggested;
+        none when no address there completes the prefix."""
         prefix = _within_limit("q", q)
         found = await _work(
-            request, caller, lambda _: loaded.index.autocomplete(prefix, limit, country)
+            request,
+            caller,
+            lambda _: loaded.index.autocomplete(prefix, limit, country, locality, postcode),
         )
         return _suggestions(found)
 
@@ -314,10 +357,15 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
     async def suggest(
         request: Request, caller: Caller, loaded: Ready, body: SuggestIn
     ) -> SuggestionsOut:
-        """Ranked known-good addresses for a full, possibly wrong, address."""
-        text = _checked("address", body.address)
+        """Ranked known-good addresses for a full, possibly wrong, address (a text or a
+        form's fields), read as verify reads it: extras taken out, fields kept apart."""
+        item = _checked_address("address", body.address)
         found = await _work(
-            request, caller, lambda _: loaded.index.search(text, body.limit, body.country)
+            request,
+            caller,
+            lambda _: suggest_addresses(
+                item, body.country, searcher=loaded.index, limit=body.limit
+            ),
         )
         return _suggestions(found)
 
@@ -325,11 +373,13 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
     async def verify(
         request: Request, caller: Caller, loaded: Ready, body: VerifyIn
     ) -> VerificationOut:
-        """Verdict, reasons, standardized form and "did you mean" for one address."""
+        """Verdict, reasons, standardized form and "did you mean" for one address, given
+        as typed or as a form's fields; recipient, phone, notes and the like come back
+        in ``extras``."""
         started = time.perf_counter()
-        text = _checked("address", body.address)
-        results = await _work(request, caller, lambda _: _verify(loaded, [text], body.country))
-        record([text], results, started)
+        item = _checked_address("address", body.address)
+        results = await _work(request, caller, lambda _: _verify(loaded, [item], body.country))
+        record([item], results, started)
         return VerificationOut.model_validate(results[0])
 
     @app.post("/v1/verify/batch", response_model=BatchOut, responses=_ERRORS, tags=["address"])
@@ -346,21 +396,21 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
             """Normalize, verify and answer in the thread pool (1,000 addresses keep the
             event loop busy for a noticeable time); verify_batch asks whether the client
             is still there before each address of each slice."""
-            entries: list[str | ErrorOut] = [
-                _checked_entry(f"addresses[{i}]", text) for i, text in enumerate(body.addresses)
+            entries = [
+                _checked_entry(f"addresses[{i}]", item) for i, item in enumerate(body.addresses)
             ]
-            texts = [entry for entry in entries if isinstance(entry, str)]
+            items = [entry for entry in entries if not isinstance(entry, ErrorOut)]
             done: list[Verification] = []
-            for start in range(0, len(texts), BATCH_SLICE):
-                part = texts[start : start + BATCH_SLICE]
+            for start in range(0, len(items), BATCH_SLICE):
+                part = items[start : start + BATCH_SLICE]
                 done += _verify(loaded, part, body.country, stop=lambda: watch.gone)
-            record(texts, done, started)
+            record(items, done, started)
             answers = iter(done)
             return BatchOut(
                 results=[
-                    VerificationOut.model_validate(next(answers))
-                    if isinstance(entry, str)
-                    else entry
+                    entry
+                    if isinstance(entry, ErrorOut)
+                    else VerificationOut.model_validate(next(answers))
                     for entry in entries
                 ]
             )
@@ -384,8 +434,11 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
 
 
 def _verify(
-    loaded: Loaded, texts: list[str], country: str | None, stop: Callable[[], bool] | None = None
+    loaded: Loaded,
+    items: Sequence[str | AddressFields],
+    country: str | None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Verification]:
     return verify_batch(
-        texts, country, searcher=loaded.index, classifier=loaded.classifier, stop=stop
+        items, country, searcher=loaded.index, classifier=loaded.classifier, stop=stop
     )

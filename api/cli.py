@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from address.cli import emit, expand, fail, normalize, parse
-from address.errors import AddressError
+from address.errors import AddressError, InvalidAddressInputError
 from api.bulk.cli import clean
 from finetune.cli import classify, finetune_app
 from index.cli import autocomplete as index_autocomplete
@@ -97,26 +97,48 @@ def data_build_reference(
 
 @app.command()
 def verify(
-    text: Annotated[str, typer.Argument(help='Address, e.g. "4570 Frozen Hil Rd, Anamosa IA".')],
+    text: Annotated[
+        str | None,
+        typer.Argument(help='Address as typed, e.g. "4570 Frozen Hil Rd, Anamosa IA".'),
+    ] = None,
+    line: Annotated[
+        list[str] | None,
+        typer.Option(help="A street line of a form's fields, in place of TEXT (repeatable)."),
+    ] = None,
+    locality: Annotated[str | None, typer.Option(help="Town, with --line.")] = None,
+    region: Annotated[str | None, typer.Option(help="State or region, with --line.")] = None,
+    postcode: Annotated[str | None, typer.Option(help="Postcode, with --line.")] = None,
     country: Annotated[str | None, typer.Option(help="ISO alpha-2 country, if known.")] = None,
     index: Annotated[
         Path | None, typer.Option(help="Index folder (default: the built one).")
     ] = None,
     limit: Annotated[int, typer.Option(help="Most suggestions.")] = 5,
 ) -> None:
-    """Verdict, reasons, standardized form and suggestions, as a courier app shows them."""
+    """Verdict, reasons, standardized form and suggestions, as a courier app shows them.
+
+    Give the address as one TEXT, or as a form's fields: ``addr verify --line "350 5th Ave"
+    --line "Apt 4B" --locality "New York" --region NY --postcode 10118``.
+    """
+    from address.fields import AddressFields
     from address.settings import get_settings
     from address.verify import verify_batch
     from api.schemas import VerificationOut
     from finetune.classifier import Classifier
     from index.store import load_index
 
+    if (text is None) == (not line):
+        fail(InvalidAddressInputError("give the address either as TEXT or with --line"))
+    item: str | AddressFields = (
+        text
+        if text is not None
+        else AddressFields(tuple(line or ()), locality, region, postcode, country)
+    )
     settings = get_settings()
     try:
         searcher = load_index(index or settings.index_dir)
         classifier = Classifier.load(settings.adapter_path)
         result = verify_batch(
-            [text], country, searcher=searcher, classifier=classifier, limit=limit
+            [item], country, searcher=searcher, classifier=classifier, limit=limit
         )[0]
     except AddressError as error:
         fail(error)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -112,6 +114,20 @@ def error_body(error: AddressError) -> ErrorOut:
     return ErrorOut(error=str(error), type=type(cause).__name__, field=_field_of(error))
 
 
+# Parts of a validation error's location that name no field: where the value came from,
+# and which member of "text or fields" it was tried as.
+_NOT_A_FIELD = frozenset({"body", "query", "str", "AddressFieldsIn"})
+
+
+def _most_telling(errors: Sequence[Any]) -> dict[str, Any]:
+    """The error to report: for an address sent as an object, what is wrong inside it,
+    not that it is no string (both members of "text or fields" are tried)."""
+    inside = [e for e in errors if "AddressFieldsIn" in e.get("loc", ())]
+    outside = [e for e in errors if e.get("type") != "string_type" or "str" not in e.get("loc", ())]
+    first: dict[str, Any] = (inside or outside or list(errors) or [{}])[0]
+    return first
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map typed errors, request-validation errors and Starlette's HTTP errors to JSON
     ``ErrorOut`` bodies."""
@@ -129,8 +145,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        first = error.errors()[0] if error.errors() else {}
-        location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
+        first = _most_telling(error.errors())
+        location = [str(part) for part in first.get("loc", ()) if part not in _NOT_A_FIELD]
         field = ".".join(location) or "body"
         message = str(first.get("msg", "invalid request"))
         if first.get("type") == "json_invalid":  # its location is a character offset

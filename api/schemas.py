@@ -5,12 +5,13 @@ These names are the contract clients code against.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "BATCH_LIMIT",
+    "AddressFieldsIn",
     "AutocompleteOut",
     "BatchIn",
     "BatchOut",
@@ -30,6 +31,8 @@ __all__ = [
 BATCH_LIMIT = 1000
 """Most addresses in one ``/v1/verify/batch`` call."""
 
+# Most street lines in one structured address.
+_MAX_LINES = 5
 # Country codes are ISO 3166-1 alpha-2: "US", "is".
 _COUNTRY_PATTERN = r"^[A-Za-z]{2}$"
 
@@ -114,24 +117,83 @@ class SuggestionsOut(BaseModel):
 AutocompleteOut = SuggestionsOut
 
 
+class AddressFieldsIn(_Strict):
+    """An address in a form's fields. A value in a field is what the field says it is:
+    a town given as ``locality`` is never read as a street."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "lines": ["350 5th Ave", "Apt 4B"],
+                    "locality": "New York",
+                    "region": "NY",
+                    "postcode": "10118",
+                    "country": "US",
+                },
+                {"lines": ["Laugavegur 12b"], "locality": "Reykjavík", "postcode": "101"},
+            ]
+        },
+    )
+
+    lines: list[str] = Field(
+        min_length=1,
+        max_length=_MAX_LINES,
+        description="Street lines: number and street, then unit, building or c/o lines.",
+    )
+    locality: str | None = Field(default=None, description="Town or city.")
+    region: str | None = Field(default=None, description="State, province or region.")
+    postcode: str | None = Field(default=None, description="Postcode or ZIP.")
+    country: str | None = Field(
+        default=None,
+        pattern=_COUNTRY_PATTERN,
+        description="ISO alpha-2 country; wins over the request's `country`.",
+    )
+
+
+AddressIn = Annotated[
+    str | AddressFieldsIn,
+    Field(
+        description="The address as typed in one string, or a form's fields as an object "
+        "(`lines` required)."
+    ),
+]
+
+
 class SuggestIn(_Strict):
-    address: str = Field(description="A full, possibly wrong, address.", examples=[_LINN])
+    address: AddressIn = Field(examples=[_LINN])
     limit: int = Field(default=5, ge=1, le=50)
     country: str | None = Field(default=None, pattern=_COUNTRY_PATTERN, examples=[None, "US"])
 
 
 class VerifyIn(_Strict):
-    address: str = Field(
-        description="The address as typed.", examples=["4570 Frozen Hil Rd, Anamosa IA 52205"]
+    address: AddressIn = Field(
+        examples=[
+            "4570 Frozen Hil Rd, Anamosa IA 52205",
+            {
+                "lines": ["4570 Frozen Hill Rd"],
+                "locality": "Anamosa",
+                "region": "IA",
+                "postcode": "52205",
+            },
+        ]
     )
     country: str | None = Field(default=None, pattern=_COUNTRY_PATTERN, examples=[None, "IS"])
 
 
 class BatchIn(_Strict):
-    addresses: list[str] = Field(
+    addresses: list[AddressIn] = Field(
         min_length=1,
         max_length=BATCH_LIMIT,
-        examples=[[_LINN, _ICELAND, "leave it with the neighbour"]],
+        description="Each a string or a form's fields.",
+        examples=[
+            [
+                _LINN,
+                {"lines": ["Laugavegur 12b"], "locality": "Reykjavík", "postcode": "101"},
+                "leave it with the neighbour",
+            ]
+        ],
     )
     country: str | None = Field(default=None, pattern=_COUNTRY_PATTERN)
 
@@ -167,6 +229,18 @@ class VerificationOut(_FromLibrary):
     component_checks: list[ComponentCheckOut]
     match: MatchOut | None
     suggestions: list[SuggestionOut]
+    extras: dict[Literal["recipient", "company", "phone", "email", "url", "instructions"], str] = (
+        Field(
+            description="What the text held besides the address, taken out of it and never "
+            "part of `components` or `standardized`; only the kinds found are present.",
+            examples=[{"recipient": "John Smith", "phone": "555-0134"}],
+        )
+    )
+    coverage: Literal["covered", "outside"] = Field(
+        description="`covered`: the known-good data holds the street, town or postcode. "
+        "`outside`: judged without reference data (country rules, the postcode gazetteer "
+        "and the classifier only), so no did-you-mean is offered."
+    )
 
 
 class ErrorOut(BaseModel):

@@ -32,7 +32,13 @@ class Loaded:
 
 # Texts outside any known-good data, for the warm-up: the classifier decides the first,
 # the second is no address at all.
-_WARM_UP_TEXTS = ("1600 Pennsylvania Ave NW, Washington, DC 20500", "leave it with the neighbour")
+_WARM_UP_TEXTS = (
+    "1600 Pennsylvania Ave NW, Washington, DC 20500",
+    "leave it with the neighbour",
+    # A recipient, a unit after the ZIP and a phone number: the extras' name list and
+    # phone metadata load here, not for a customer.
+    "John Smith, 350 5th Ave, New York, NY 10118 Apt 4B, call 555-0134",
+)
 _WARM_UP_ROWS = 8
 """Known-good addresses the warm-up verifies, as they are and with a typo."""
 
@@ -126,7 +132,8 @@ def _warm_up(index: AddressIndex, classifier: Classifier) -> float:
     batch, and their prefixes through autocomplete. Returns the seconds it took.
 
     Example: "4570 Frozen Hill Rd, Anamosa, IA 52205", "4570 Frozn Hill Rd, Anamosa,
-    IA 52205", "1600 Pennsylvania Ave NW, Washington, DC 20500", "4570 Froz".
+    IA 52205", "1600 Pennsylvania Ave NW, Washington, DC 20500", "John Smith, 350 5th Ave,
+    New York, NY 10118 Apt 4B, call 555-0134", "4570 Froz".
     """
     from address.verify import verify_batch
 

@@ -15,14 +15,18 @@ components the query gives, blended with whole-text similarity::
 
     score = 0.85 * components + 0.15 * token_set_ratio(query key, row key)
 
-capped at 0.79 when both have a house number and they differ, and at 0.85 when
-the query has one and the row (a street-level record) has none. What a score
+capped at 0.79 when both have a house number and they differ, at 0.85 when
+the query has one and the row (a street-level record) has none, and at 0.59 when
+the query names a town or a postcode and the row agrees with neither (town
+similarity below 0.75, postcode neither equal nor one typo or swap away): "350 5th Ave,
+New York, NY 10118" is not "350 W 34th Ave, Marion, IA 52302". What a score
 means, the same for every query:
 
     >= 0.95      the same address (every given part agrees, at most a tiny spelling slip)
     0.85 - 0.95  the same address with a minor difference (typo, abbreviation, a
                  missing or different postcode or town)
-    0.60 - 0.85  the same street, but another or unknown house number
+    0.60 - 0.85  the same street, but another or unknown house number; the town
+                 or the postcode agrees when the query names one
     <  0.60      a different address; shown only as a weak suggestion
 """
 
@@ -35,6 +39,7 @@ from functools import lru_cache
 from importlib import resources
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from address.model import ParsedAddress
 from index.keys import address_key
@@ -61,6 +66,9 @@ _WEIGHTS = {"house_number": 0.40, "road": 0.35, "postcode": 0.10, "locality": 0.
 _COMPONENT_SHARE = 0.85
 _NUMBER_DIFFERS_CAP = 0.79
 _NUMBER_UNKNOWN_CAP = 0.85
+_OTHER_PLACE_CAP = 0.59
+# Town similarity from which a town counts as the same one (a typo: "Anamoza" / "Anamosa").
+_SAME_TOWN = 0.75
 # The digits at the start of a house number: "12b" -> "12", "1204-1206" -> "1204".
 LEADING_DIGITS = re.compile(r"^\d+")
 
@@ -213,6 +221,8 @@ def _combine(
     components = total / weight_sum if weight_sum else text
     score = _COMPONENT_SHARE * components + (1 - _COMPONENT_SHARE) * text
     number = values["house_number"]
+    if not _same_place(values, query, row):
+        return min(score, _OTHER_PLACE_CAP), tuple(matched)
     if number is None:
         # The query names a street only; a street-level record is the better answer.
         cap = 0.94 if row.house_number is not None else 1.0
@@ -221,6 +231,24 @@ def _combine(
     else:
         cap = _NUMBER_UNKNOWN_CAP if row.house_number is None else _NUMBER_DIFFERS_CAP
     return min(score, cap), tuple(matched)
+
+
+def _same_place(values: dict[str, float | None], query: QueryParts, row: RowParts) -> bool:
+    """Whether the row can be in the place the query names: the query names no town
+    or postcode, the row has neither, or one of them agrees (a postcode one typo
+    or swap away counts: "52206" or "52250" for "52205")."""
+    if (query.locality is None and query.postcode is None) or (
+        row.locality is None and row.postcode is None
+    ):
+        return True
+    if values["postcode"] == 1.0 or (values["locality"] or 0.0) >= _SAME_TOWN:
+        return True
+    return (
+        query.postcode is not None
+        and row.postcode is not None
+        and len(query.postcode) == len(row.postcode)
+        and OSA.distance(query.postcode, row.postcode) <= 1
+    )
 
 
 def agreement(query: QueryParts, row: RowParts) -> tuple[float, tuple[str, ...]]:

@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from address.errors import ReferenceDataError
+from address.model import ParsedAddress
 from address.normalize import normalize
-from index.autocomplete import PrefixIndex
+from index.autocomplete import KeyColumn, PrefixIndex, postcodes_agreeing, towns_agreeing
 from index.config import IndexConfig
 from index.embed import Embedder
 from index.keys import join_keys
@@ -100,17 +101,20 @@ class AddressIndex:
         self._ids: list[str] = rows["id"].tolist()
         self._addresses: list[str] = rows["address"].tolist()
         self._countries: NDArray[np.str_] = rows["country"].to_numpy(dtype=str)
+        postcode_keys, city_keys = _nullable(rows["postcode_key"]), _nullable(rows["city_key"])
         self._parts = [
             RowParts(key, hn, road, pc, city)
             for key, hn, road, pc, city in zip(
                 rows["key"].tolist(),
                 _nullable(rows["hn_key"]),
                 _nullable(rows["road_key"]),
-                _nullable(rows["postcode_key"]),
-                _nullable(rows["city_key"]),
+                postcode_keys,
+                city_keys,
                 strict=True,
             )
         ]
+        self._towns = KeyColumn(city_keys, towns_agreeing)
+        self._postcodes = KeyColumn(postcode_keys, postcodes_agreeing)
         component_values = {c: _nullable(rows[c]) for c in COMPONENT_COLUMNS}
         self._components = [
             {c: v for c in COMPONENT_COLUMNS if (v := component_values[c][i]) is not None}
@@ -193,14 +197,25 @@ class AddressIndex:
         return self.search_batch([query], k, country)[0]
 
     def search_batch(
-        self, queries: Sequence[str], k: int = 5, country: str | None = None
+        self,
+        queries: Sequence[str],
+        k: int = 5,
+        country: str | None = None,
+        parsed: Sequence[ParsedAddress] | None = None,
     ) -> list[list[Candidate]]:
-        """:meth:`search` for many queries (one embedding batch); raises on the first bad one."""
+        """:meth:`search` for many queries (one embedding batch); raises on the first bad one.
+
+        Args:
+            parsed: the queries' components when the caller has read them already
+                (``verify`` has: units found anywhere, a town given in its own field);
+                libpostal parses each query otherwise.
+        """
         from address.libpostal import parse
 
         clean = [normalize(q) for q in queries]
         mask = self._mask(country)
-        parts = [query_parts(text, parse(text, country)) for text in clean]
+        readings = parsed if parsed is not None else [parse(text, country) for text in clean]
+        parts = [query_parts(text, p) for text, p in zip(clean, readings, strict=True)]
         pools = [
             {
                 int(r)
@@ -220,21 +235,47 @@ class AddressIndex:
                 ranked[i] = self._rank(parts[i], pools[i] | set(dense_rows), k)
         return ranked
 
-    def autocomplete(self, prefix: str, k: int = 5, country: str | None = None) -> list[Candidate]:
-        """Completions of a partly typed address, from the third character on.
+    def autocomplete(
+        self,
+        prefix: str,
+        k: int = 5,
+        country: str | None = None,
+        locality: str | None = None,
+        postcode: str | None = None,
+    ) -> list[Candidate]:
+        """Completions of a partly typed address, from the third character on, in the
+        town and postcode the shopper already gave.
+
+        Narrowing is strict: with ``locality="Anamosa"`` only addresses in Anamosa
+        are suggested, and none at all when no Anamosa address completes the prefix
+        (a suggestion from elsewhere would overwrite the town the shopper typed).
 
         Args:
             prefix: e.g. ``"4570 froz"``, ``"frozen hill rd 45"``, ``"Laugaveg"``.
             k: number of suggestions.
             country: ISO alpha-2 code to restrict to.
+            locality: the town given (``"Anamosa"``); a town agrees when its key is
+                the same, starts with it (``"Cedar"``) or is within a typo of it
+                (``"Anamsoa"``, :data:`index.autocomplete.TOWN_TYPO_RATIO`).
+            postcode: the postcode given, compared without spaces (``"NW1 6XE"`` =
+                ``"nw16xe"``); a partial one (``"522"``) agrees with the postcodes it
+                starts, a ZIP+4 (``"52205-1234"``) with its ZIP.
 
         Returns:
             Candidates whose ``score`` is 1.0 for an exact prefix match and 0.9
             for a match after one typo correction; ``[]`` for fewer than three
-            characters (not an error).
+            characters (not an error). A town or postcode with no letter or digit
+            does not narrow.
         """
-        rows = self._prefix.lookup(prefix, k, alive=self._mask(None), country=country)
-        return [self._candidate(row, 1.0, ()) for row in rows]
+        narrow = [
+            test
+            for column, typed in ((self._towns, locality), (self._postcodes, postcode))
+            if typed and (test := column.agreeing(typed)) is not None
+        ]
+        found = self._prefix.lookup(
+            prefix, k, alive=self._mask(None), country=country, narrow=narrow
+        )
+        return [self._candidate(c.row, 0.9 if c.corrected else 1.0, ()) for c in found]
 
     # ------------------------------------------------------------------ updates
 

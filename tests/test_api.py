@@ -62,6 +62,22 @@ def test_autocomplete_suggests_from_the_third_character(
     assert client.get("/v1/autocomplete", params={"q": "4"}).json() == {"suggestions": []}
 
 
+def test_autocomplete_narrowed_by_town_and_postcode(client: TestClient) -> None:
+    def addresses(**params: str) -> list[str]:
+        answer = client.get("/v1/autocomplete", params={"q": "3701", "limit": 50, **params})
+        assert answer.status_code == 200, answer.text
+        return [s["address"] for s in answer.json()["suggestions"]]
+
+    wanted = "3701 Fir Tree Dr NE, Cedar Rapids, IA 52402"
+    assert any("Cedar Rapids" not in a for a in addresses())
+    in_town = addresses(locality="Cedar Rapdis", postcode="524 02", country="US")
+    assert wanted in in_town and all(a.endswith("Cedar Rapids, IA 52402") for a in in_town)
+    assert addresses(locality="Anamosa", postcode="52402") == []
+    too_long = client.get("/v1/autocomplete", params={"q": "3701", "locality": "x" * 101})
+    assert too_long.status_code == 422
+    assert too_long.json()["field"] == "locality"
+
+
 def test_suggest_survives_a_typo(client: TestClient, reference_sample: pd.DataFrame) -> None:
     row = _known(reference_sample, "US")
     road = row["road"]

@@ -152,3 +152,72 @@ def test_pick_a_suggestion_and_verify(
     expect(page.locator("#verdict")).to_have_text("invalid", timeout=15_000)
     expect(page.locator("#reasons li").first).not_to_be_empty()
     page.close()
+
+
+def _fill_fields(page: Any, fields: dict[str, str]) -> None:
+    for label, value in fields.items():
+        if label == "Country":
+            page.get_by_label(label).select_option(value)
+        else:
+            page.get_by_label(label, exact=True).fill(value)
+
+
+def test_fields_are_sent_as_a_structured_address(service: str, browser: object) -> None:
+    """The form's fields reach verify as {lines, locality, ...}; an address the test
+    index holds neither the town nor the postcode of gets the no-reference-data notice,
+    and a note typed into the unit field is shown as taken out of the address."""
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page()
+    page.goto(service)
+    _fill_fields(
+        page,
+        {
+            "Street and number": "350 5th Ave",
+            "Apt / unit": "Apt 4B",
+            "City": "New York",
+            "State / region": "NY",
+            "Postcode": "10118",
+            "Country": "US",
+        },
+    )
+    with page.expect_request("**/v1/verify") as sent:
+        page.get_by_role("button", name="Verify address").click()
+    assert sent.value.post_data_json == {
+        "address": {
+            "lines": ["350 5th Ave", "Apt 4B"],
+            "locality": "New York",
+            "region": "NY",
+            "postcode": "10118",
+            "country": "US",
+        },
+        "country": "US",
+    }
+    expect(page.locator("#coverage")).to_contain_text("no address list for this area")
+    expect(page.locator("#extras")).to_be_hidden()
+
+    page.get_by_label("Apt / unit").fill("Apt 4B, call 555-0134, leave at back door")
+    page.get_by_role("button", name="Verify address").click()
+    extras = page.locator("#extras")
+    expect(extras).to_contain_text("Taken out of the address", timeout=15_000)
+    expect(extras).to_contain_text("555-0134")
+    expect(extras).to_contain_text("leave at back door")
+    page.close()
+
+
+def test_suggestions_narrowed_to_the_town_typed(service: str, browser: object) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page()
+    page.goto(service)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/v1/autocomplete" in r.url else None)
+    _fill_fields(page, {"City": "Cedar Rapids", "Postcode": "52402"})
+    page.get_by_label("Address", exact=True).press_sequentially("3701", delay=40)
+    options = page.locator("#suggestions").get_by_role("option")
+    expect(options.first).to_contain_text("Cedar Rapids, IA 52402", timeout=10_000)
+    expect(options.filter(has_not_text="Cedar Rapids, IA 52402")).to_have_count(0)
+    assert "locality=Cedar+Rapids&postcode=52402" in asked[-1]
+    page.close()

@@ -46,7 +46,8 @@ def read_output(path: Path) -> pd.DataFrame:
 
 
 def fake_clean(task: ChunkTask, spec: ResourceSpec) -> ChunkResult:
-    """Stand-in partition function: screens like the real one, "verifies" by upper-casing."""
+    """Stand-in partition function: screens like the real one, "verifies" by upper-casing
+    (a row of fields, by upper-casing the line it makes)."""
     columns: dict[str, list[Any]] = {name: [] for name in OUTPUT_NAMES}
     for text in task.texts:
         screened = screen(text)
@@ -54,7 +55,8 @@ def fake_clean(task: ChunkTask, spec: ResourceSpec) -> ChunkResult:
         if isinstance(screened, Rejected):
             row.update(verdict="invalid", reasons=screened.problem.value, error=screened.message)
         else:
-            row.update(standardized=screened.upper(), verdict="valid", confidence=1.0, reasons="")
+            text = screened if isinstance(screened, str) else screened.text()
+            row.update(standardized=text.upper(), verdict="valid", confidence=1.0, reasons="")
         for name in OUTPUT_NAMES:
             columns[name].append(row[name])
     return ChunkResult(task.number, columns)
@@ -184,7 +186,7 @@ def test_every_row_once_in_order_with_input_columns_unchanged(
     assert summary_png.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_components_build_the_text_in_the_given_order(tmp_path: Path) -> None:
+def test_components_are_read_as_a_forms_fields(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     config = CleanConfig(
         DATA / "addresses.csv",

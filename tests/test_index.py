@@ -230,3 +230,48 @@ def test_cli_prints_json_and_typed_errors(
     result = runner.invoke(app, ["suggest", "   ", "--index", str(built_index)])
     assert result.exit_code == 2
     assert json.loads(result.stderr)["type"] == "EmptyAddressError"
+
+
+def test_autocomplete_score_tells_a_typo_correction(index: AddressIndex) -> None:
+    exact = index.autocomplete("Þórunnart", k=3)
+    assert exact and all(c.score == 1.0 for c in exact)
+    corrected = index.autocomplete("thorunart", k=3)  # one "n" missing
+    assert corrected and all(c.components["road"] == "Þórunnartún" for c in corrected)
+    assert all(c.score == 0.9 for c in corrected)
+
+
+def test_autocomplete_narrowed_to_the_town(
+    index: AddressIndex, reference_sample: pd.DataFrame
+) -> None:
+    row = _row(reference_sample, address="3701 Fir Tree Dr NE, Cedar Rapids, IA 52402")
+    typed = "3701 fir"
+    everywhere = index.autocomplete(typed[:3], k=50)
+    assert {c.components["city"] for c in everywhere} > {"Cedar Rapids"}
+    for town in ("Cedar Rapids", "cedar rapids", "Cedar Rapdis", "Cedar"):
+        found = index.autocomplete(typed[:3], k=50, locality=town)
+        assert found and {c.components["city"] for c in found} == {"Cedar Rapids"}, town
+        assert [c.id for c in found] == [
+            c.id for c in everywhere if c.components["city"] == "Cedar Rapids"
+        ]
+        assert index.autocomplete(typed, k=5, locality=town)[0].id == row["id"]
+    assert index.autocomplete(typed, k=5, locality="Reykjavík") == []
+    assert index.autocomplete("Suðurg", locality="reykjavik")  # folded like the rows
+    assert index.autocomplete(typed, locality=" - ")[0].id == row["id"]  # nothing to narrow by
+
+
+@pytest.mark.parametrize(
+    ("postcode", "agreeing"),
+    [("52402", "52402"), (" 524 02 ", "52402"), ("52402-1234", "52402"), ("524", "524")],
+)
+def test_autocomplete_narrowed_to_the_postcode(
+    index: AddressIndex, postcode: str, agreeing: str
+) -> None:
+    found = index.autocomplete("3701", k=50, postcode=postcode)
+    assert found and all(c.components["postcode"].startswith(agreeing) for c in found)
+    assert "3701 Fir Tree Dr NE, Cedar Rapids, IA 52402" in [c.address for c in found]
+
+
+def test_autocomplete_narrowing_is_strict(index: AddressIndex) -> None:
+    assert index.autocomplete("3701 fir", postcode="52205") == []
+    assert index.autocomplete("3701 fir", locality="Cedar Rapids", postcode="52205") == []
+    assert index.autocomplete("3701 fir", locality="Cedar Rapids", postcode="52402")

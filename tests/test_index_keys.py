@@ -101,10 +101,10 @@ def test_short_prefix_gives_nothing(prefix_index: PrefixIndex, typed: str) -> No
     ],
 )
 def test_prefix_lookup(prefix_index: PrefixIndex, typed: str, row: int) -> None:
-    assert prefix_index.lookup(typed, k=5, alive=None)[0] == row
+    assert prefix_index.lookup(typed, k=5, alive=None)[0].row == row
 
 
 def test_prefix_country_and_tombstones(prefix_index: PrefixIndex) -> None:
     assert prefix_index.lookup("thorunnartun", k=5, alive=None, country="US") == []
     alive = np.array([True, False, True])
-    assert 1 not in prefix_index.lookup("12 baker", k=5, alive=alive)
+    assert 1 not in [c.row for c in prefix_index.lookup("12 baker", k=5, alive=alive)]

@@ -118,6 +118,15 @@ def test_delivery_note_is_not_an_address(index: AddressIndex, classifier: Classi
     result = verify("please leave it with the neighbour", searcher=index, classifier=classifier)
     assert result.verdict is Verdict.INVALID
     assert result.reasons[0] is Reason.NOT_AN_ADDRESS
+    assert result.extras == {"instructions": "please leave it with the neighbour"}
+    assert result.components == {}
+
+
+def test_text_that_is_no_address_and_no_note_goes_to_the_classifier(
+    index: AddressIndex, classifier: Classifier
+) -> None:
+    result = verify("asdf qwerty zxcv", searcher=index, classifier=classifier)
+    assert result.verdict is Verdict.INVALID
     assert result.classifier_used
 
 

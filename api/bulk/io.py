@@ -67,6 +67,8 @@ OUTPUT_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("match_address", pa.string()),
     *((f"suggestion_{n}", pa.string()) for n in range(1, SUGGESTION_COLUMNS + 1)),
     ("components", pa.string()),
+    ("extras", pa.string()),
+    ("coverage", pa.string()),
     ("error", pa.string()),
 )
 """Columns the job appends to every input row, with their Arrow types."""

@@ -15,7 +15,11 @@ Output columns: every input column unchanged, then ``standardized``,
 ``reasons`` (``;``-joined codes: ``address.model.Reason`` values, or for rows
 rejected before verification one :class:`~api.bulk.worker.InputProblem` value),
 ``match_id``, ``match_address``, ``suggestion_1..3``, ``components`` (a JSON
-object under libpostal's labels) and ``error`` (why a row was not verified).
+object under libpostal's labels), ``extras`` (a JSON object of what the text held
+besides the address: ``{"phone": "555-0134"}``), ``coverage`` (``covered``, or
+``outside`` when no known-good data could judge it) and ``error`` (why a row was
+not verified). With ``--components`` the columns are read as a form's fields
+(:class:`address.fields.AddressFields`), as ``POST /v1/verify`` reads them.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from address.errors import UnknownCountryError
+from address.fields import AddressFields
 from address.rules import address_format
 from address.settings import get_settings
 from address.standardize import format_address_line
@@ -311,21 +316,38 @@ class _Texts:
                 self._known[code] = False
         return self._known[code]
 
-    def __call__(self, table: pa.Table) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+    def __call__(
+        self, table: pa.Table
+    ) -> tuple[tuple[str | AddressFields, ...], tuple[str | None, ...]]:
         config = self._config
         if config.address_column is not None:
             texts = tuple(_text(v) for v in _column(table, config.address_column))
             return texts, (config.country,) * len(texts)
         values = {COMPONENT_LABELS[c.lower()]: _column(table, c) for c in config.components}
-        texts_out: list[str] = []
+        rows_out: list[str | AddressFields] = []
         countries: list[str | None] = []
         for row in range(table.num_rows):
             parts = {label: _text(column[row]) for label, column in values.items()}
             own = parts.get("country", "").upper()
             hint = config.country or (own if own and self._is_country(own) else None)
-            texts_out.append(format_address_line(parts, hint or self._default_country))
+            street = {k: parts[k] for k in ("house_number", "road") if parts.get(k)}
+            line = format_address_line(street, hint or self._default_country)
+            lines = tuple(p for p in (line, parts.get("unit", "")) if p)
+            # A row without street or unit is verified as its text (a missing street is
+            # then a verdict of its own, not an unreadable row).
+            rows_out.append(
+                AddressFields(
+                    lines=lines,
+                    locality=parts.get("city"),
+                    region=parts.get("state"),
+                    postcode=parts.get("postcode"),
+                    country=hint,
+                )
+                if lines
+                else format_address_line(parts, hint or self._default_country)
+            )
             countries.append(hint)
-        return tuple(texts_out), tuple(countries)
+        return tuple(rows_out), tuple(countries)
 
 
 # ------------------------------------------------------------------ chunk output

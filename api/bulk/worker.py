@@ -22,11 +22,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from address.errors import AddressError, AddressTooLongError, EmptyAddressError
+from address.errors import AddressTooLongError, EmptyAddressError
+from address.fields import AddressFields
 from address.normalize import normalize
 from api.bulk.io import OUTPUT_COLUMNS, SUGGESTION_COLUMNS
 
 if TYPE_CHECKING:
+    from address.model import ParsedAddress
     from address.rules import PlaceEvidence
     from address.verify import Classification, Classifier, SearchCandidate, Verification
     from index.search import AddressIndex
@@ -74,8 +76,9 @@ class Rejected:
     message: str
 
 
-def screen(text: str) -> str | Rejected:
-    """The normalized text of a row, or why it cannot be verified.
+def screen(item: str | AddressFields) -> str | AddressFields | Rejected:
+    """The normalized text of a row (a row read in ``--components`` mode, as fields, is
+    screened by its whole text and passed on as it is), or why it cannot be verified.
 
     Example:
         >>> screen("4570 Frozen Hill Rd ,, Anamosa IA\\x00")
@@ -87,17 +90,19 @@ def screen(text: str) -> str | Rejected:
     by :func:`address.normalize.normalize`, as for the HTTP API; a text that is
     mostly such characters (:data:`BINARY_SHARE`) is ``binary_data``.
     """
+    text = item.text() if isinstance(item, AddressFields) else item
     junk = len(BINARY_CHARACTERS.findall(text))
     if text and junk / len(text) >= BINARY_SHARE:
         return Rejected(InputProblem.BINARY_DATA, f"{junk} of {len(text)} characters are binary")
     if "\ufffd" in text:
         return Rejected(InputProblem.BAD_ENCODING, "bytes that are not UTF-8 (shown as U+FFFD)")
     try:
-        return normalize(text)
+        clean = normalize(text)
     except EmptyAddressError as exc:
         return Rejected(InputProblem.EMPTY_INPUT, str(exc))
     except AddressTooLongError as exc:
         return Rejected(InputProblem.TOO_LONG, str(exc))
+    return item if isinstance(item, AddressFields) else clean
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +121,11 @@ class ResourceSpec:
 
 @dataclass(frozen=True, slots=True)
 class ChunkTask:
-    """Rows of one chunk: the address text and the country hint of each row."""
+    """Rows of one chunk: the address (a text, or fields in ``--components`` mode) and
+    the country hint of each row."""
 
     number: int
-    texts: tuple[str, ...]
+    texts: tuple[str | AddressFields, ...]
     countries: tuple[str | None, ...]
 
 
@@ -154,34 +160,26 @@ class _Timed:
     items: int = 0
 
 
-class _PrefetchedSearcher:
-    """The index, searched once per chunk with ``search_batch`` (one embedding batch)
-    and then answering ``verify``'s one-by-one ``search`` calls from that batch."""
+class _TimedSearcher:
+    """The index, counting the time its searches take (``verify_batch`` searches a
+    whole group of rows in one call, one embedding batch)."""
 
     def __init__(self, index: AddressIndex, timer: _Timed) -> None:
         self._index = index
         self._timer = timer
-        self._found: dict[tuple[str, int, str | None], Sequence[SearchCandidate]] = {}
 
-    def prefetch(self, texts: Sequence[str], k: int, country: str | None) -> None:
+    def search_batch(
+        self,
+        queries: Sequence[str],
+        k: int = 5,
+        country: str | None = None,
+        parsed: Sequence[ParsedAddress] | None = None,
+    ) -> Sequence[Sequence[SearchCandidate]]:
         started = time.perf_counter()
         try:
-            batches = self._index.search_batch(texts, k, country)
-        except AddressError:
-            batches = []  # a row the index refuses: verify asks again one by one
-        self._found = {(t, k, country): b for t, b in zip(texts, batches, strict=False)}
-        self._timer.seconds += time.perf_counter() - started
-
-    def search(
-        self, query: str, k: int = 5, country: str | None = None
-    ) -> Sequence[SearchCandidate]:
-        found = self._found.get((query, k, country))
-        if found is not None:
-            return found
-        started = time.perf_counter()
-        result = self._index.search(query, k, country)
-        self._timer.seconds += time.perf_counter() - started
-        return result
+            return self._index.search_batch(queries, k, country, parsed)
+        finally:
+            self._timer.seconds += time.perf_counter() - started
 
 
 class _TimedClassifier:
@@ -260,6 +258,8 @@ def _row_values(result: Verification) -> dict[str, Any]:
         "match_address": result.match.address if result.match else None,
         **{f"suggestion_{n}": s for n, s in enumerate(suggestions, start=1)},
         "components": json.dumps(dict(result.components), ensure_ascii=False),
+        "extras": json.dumps(dict(result.extras), ensure_ascii=False) if result.extras else None,
+        "coverage": result.coverage.value,
         "error": None,
     }
 
@@ -281,16 +281,15 @@ def _error_values(error: Exception) -> dict[str, Any]:
 
 
 def _verify_group(
-    texts: list[str],
+    texts: list[str | AddressFields],
     country: str | None,
-    searcher: _PrefetchedSearcher,
+    searcher: _TimedSearcher,
     classifier: _TimedClassifier | None,
 ) -> list[dict[str, Any]]:
     """Verify rows of one country hint together; if the batch fails, row by row, so
     that one row that breaks ``verify_batch`` costs only itself."""
     from address.verify import verify_batch
 
-    searcher.prefetch(texts, SEARCH_LIMIT + 1, country)
     try:
         results = verify_batch(
             texts, country, searcher=searcher, classifier=classifier, limit=SEARCH_LIMIT
@@ -322,12 +321,12 @@ def clean_chunk(task: ChunkTask, spec: ResourceSpec) -> ChunkResult:
     load_s = _UNREPORTED_LOAD.pop(spec, 0.0)
     loaded = _RESOURCES[spec]
     search_timer, classify_timer = _Timed(), _Timed()
-    searcher = _PrefetchedSearcher(loaded.index, search_timer)
+    searcher = _TimedSearcher(loaded.index, search_timer)
     classifier = _TimedClassifier(loaded.classifier, classify_timer) if loaded.classifier else None
 
     started = time.perf_counter()
     rows: list[dict[str, Any] | None] = [None] * len(task.texts)
-    groups: dict[str | None, list[tuple[int, str]]] = {}
+    groups: dict[str | None, list[tuple[int, str | AddressFields]]] = {}
     for i, (text, country) in enumerate(zip(task.texts, task.countries, strict=True)):
         screened = screen(text)
         if isinstance(screened, Rejected):

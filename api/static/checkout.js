@@ -1,10 +1,13 @@
 // Checkout address form: keystroke autocomplete and verification.
+// The form's fields go to /v1/verify as a structured address, not glued into one string.
 // Every string from the server is shown with textContent, never as HTML.
 "use strict";
 
 const DEBOUNCE_MS = 120;
 const MIN_CHARS = 3;
 const API_KEY = new URLSearchParams(location.search).get("api_key");
+// Autocomplete parameter -> the field whose value narrows the suggestions.
+const NARROWING = { locality: "city", postcode: "postcode", country: "country" };
 
 const $ = (id) => document.getElementById(id);
 const addressInput = $("address");
@@ -52,6 +55,10 @@ async function fetchSuggestions(prefix) {
   if (inflight) inflight.abort();  // a newer keystroke wins
   inflight = new AbortController();
   const params = new URLSearchParams({ q: prefix, limit: "5" });
+  for (const [param, id] of Object.entries(NARROWING)) {
+    const value = givenValue(id);
+    if (value) params.set(param, value);
+  }
   try {
     const response = await fetch(`/v1/autocomplete?${params}`, { signal: inflight.signal, headers: headers() });
     if (!response.ok) { suggestions = []; closeList(); return; }
@@ -81,6 +88,16 @@ addressInput.addEventListener("keydown", (e) => {
 });
 addressInput.addEventListener("blur", () => setTimeout(closeList, 100));
 
+// What the shopper gave in a field; a value a picked suggestion filled in does not count,
+// so that it does not hide the addresses of other towns when the shopper types again.
+function givenValue(id) {
+  const field = $(id);
+  return field.dataset.picked ? "" : field.value.trim();
+}
+for (const id of Object.values(NARROWING)) {
+  $(id).addEventListener("input", () => { delete $(id).dataset.picked; });
+}
+
 function streetLine(c, country) {
   const number = c.house_number || "";
   const road = c.road || "";
@@ -103,6 +120,7 @@ function fill(candidate) {
   $("postcode").value = (c.postcode || "").toUpperCase();
   $("state").value = (c.state || "").length <= 3 ? (c.state || "").toUpperCase() : titleCase(c.state);
   if ([...$("country").options].some((o) => o.value === country)) $("country").value = country;
+  for (const id of Object.values(NARROWING)) $(id).dataset.picked = "true";
 }
 
 function pick(index) {
@@ -113,10 +131,24 @@ function pick(index) {
   $("street").focus();
 }
 
-function composedAddress() {
-  const parts = [$("unit").value, $("street").value, $("city").value,
-    [$("state").value, $("postcode").value].filter(Boolean).join(" ")].map((p) => p.trim()).filter(Boolean);
-  return parts.length >= 2 ? parts.join(", ") : addressInput.value.trim();
+// The fields as verify's structured address: {lines, locality, region, postcode, country}.
+// The street line is the street field, or what was typed in the address box; with no
+// field filled at all, the typed text goes as it is.
+function requestAddress() {
+  const typed = addressInput.value.trim();
+  const street = $("street").value.trim();
+  const unit = $("unit").value.trim();
+  const fields = {
+    locality: $("city").value.trim(),
+    region: $("state").value.trim(),
+    postcode: $("postcode").value.trim(),
+  };
+  const line = street || typed;
+  if (!line || !(street || unit || Object.values(fields).some(Boolean))) return typed;
+  const address = { lines: [line, unit].filter(Boolean) };
+  for (const [name, value] of Object.entries(fields)) if (value) address[name] = value;
+  if ($("country").value) address.country = $("country").value;
+  return address;
 }
 
 const ACTION_TEXT = {
@@ -124,6 +156,24 @@ const ACTION_TEXT = {
   confirm: "Please confirm this is right.",
   fix: "Please correct the address.",
 };
+const OUTSIDE_COVERAGE = "We have no address list for this area, so this exact address could not be "
+  + "confirmed. We checked its format and that the town and postcode go together.";
+const EXTRA_LABELS = {
+  recipient: "name", company: "company", phone: "phone", email: "email", url: "website",
+  instructions: "note",
+};
+
+// "Taken out of the address: phone 555-0134, note “leave at back door”", or "" for none.
+function extrasText(extras) {
+  const parts = Object.entries(extras || {}).map(([kind, value]) =>
+    kind === "instructions" ? `note “${value}”` : `${EXTRA_LABELS[kind] || kind} ${value}`);
+  return parts.length ? `Taken out of the address: ${parts.join(", ")}` : "";
+}
+
+function showLine(id, text) {
+  $(id).textContent = text;
+  $(id).hidden = !text;
+}
 
 function showResult(body) {
   $("result").hidden = false;
@@ -132,6 +182,8 @@ function showResult(body) {
   badge.className = `badge ${body.verdict}`;
   $("action").textContent = ACTION_TEXT[body.next_action] || "";
   $("standardized").textContent = body.verdict === "invalid" ? "" : body.standardized || "";
+  showLine("coverage", body.coverage === "outside" ? OUTSIDE_COVERAGE : "");
+  showLine("extras", extrasText(body.extras));
   const reasons = $("reasons");
   reasons.replaceChildren(...(body.messages || body.reasons || []).map((m) => {
     const li = document.createElement("li"); li.textContent = m; return li;
@@ -157,7 +209,7 @@ async function verify() {
     const response = await fetch("/v1/verify", {
       method: "POST",
       headers: headers({ "Content-Type": "application/json" }),
-      body: JSON.stringify({ address: composedAddress(), country: $("country").value || null }),
+      body: JSON.stringify({ address: requestAddress(), country: $("country").value || null }),
     });
     const body = await response.json();
     if (response.ok) showResult(body);
