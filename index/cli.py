@@ -145,12 +145,16 @@ def autocomplete(
     index: _IndexOption = None,
     limit: _LimitOption = 5,
     country: Annotated[str | None, typer.Option(help="ISO alpha-2 country.")] = None,
+    locality: Annotated[str | None, typer.Option(help="Only in this town.")] = None,
+    postcode: Annotated[str | None, typer.Option(help="Only in this postcode.")] = None,
 ) -> None:
     """Complete a partly typed address (from the third character)."""
     from index.store import load_index
 
     try:
-        candidates = load_index(index).autocomplete(prefix, k=limit, country=country)
+        candidates = load_index(index).autocomplete(
+            prefix, k=limit, country=country, locality=locality, postcode=postcode
+        )
     except AddressError as error:
         fail(error)
     emit([asdict(c) for c in candidates])
