@@ -21,14 +21,16 @@ spellings is.
 
 * **In coverage**: a small index built in this run over held-out rows of each dataset (UK,
   Chicago and Hamilton as one-line rows parsed by the reference loader, DE and FR with their
-  components); requests name addresses in it.
+  components; every fifth row added with ``AddressIndex.add`` after the build, as
+  ``addr index add`` does); requests name addresses in it.
 * **Outside coverage**: the default index (Linn County, Iowa and Iceland), which holds none
   of these addresses.
 
 Requests: noisy one-line texts (extras, half of them with a unit), structured fields beside
 the one-line text as written (a fifth with a unit on the second line; the baseline gets the
-fields glued into one line, as the checkout page sent them before) and clean real addresses
-outside coverage, as written. The country is always given, as a checkout knows it.
+fields glued into one line, as the checkout page sent them before), clean real addresses
+outside coverage, as written, and the small index's own one-line addresses exactly as they
+were indexed. The country is always given, as a checkout knows it.
 
 Run (2 shared cores, 3 to 6 minutes; deterministic apart from latencies)::
 
@@ -74,6 +76,10 @@ NAME = "production"
 SEED = 4711
 BASELINE_REV = "360ff93"
 SIDES = ("new", "baseline")
+ADDED_EVERY = 5
+"""Every fifth row of the small index is added to it after the build, not built in."""
+# Datasets whose index rows are one-line addresses, parsed when they are loaded.
+ONE_LINE_SETS = ("uk", "chicago", "hamilton")
 
 UK, DE, FR, CHICAGO, HAMILTON = "uk", "de", "fr", "chicago", "hamilton"
 DATASET_FILES = {
@@ -209,6 +215,8 @@ class Address:
     city: str
     state: str | None = None
     covered: bool = False
+    added: bool = False
+    """In the small index through ``AddressIndex.add`` (``addr index add``), not the build."""
 
     @property
     def street_line(self) -> str:
@@ -414,7 +422,7 @@ def prepare(args: argparse.Namespace) -> None:
     from address.libpostal import load
     from index.config import IndexConfig
     from index.reference import load_reference_file
-    from index.store import build_index
+    from index.store import build_index, load_index
 
     load()
     workdir: Path = args.workdir
@@ -439,10 +447,17 @@ def prepare(args: argparse.Namespace) -> None:
     skipped: Counter[str] = Counter()
     reference = load_reference_file(path, skipped=skipped)
     covered = reference[reference["id"].isin(covered_ids)].reset_index(drop=True)
+    # A fifth of the index comes in through `addr index add`'s path, after the build.
+    added = covered.iloc[::ADDED_EVERY].reset_index(drop=True)
+    built = covered[~covered["id"].isin(set(added["id"]))].reset_index(drop=True)
     started = time.perf_counter()
-    build_index(covered, workdir / "covered", IndexConfig(threads=1))
+    build_index(built, workdir / "covered", IndexConfig(threads=1))
+    extended = load_index(workdir / "covered")
+    extended.add(added)
+    extended.save()
     seconds = round(time.perf_counter() - started, 1)
-    _log(f"covered index: {len(covered)} rows in {seconds:.0f} s")
+    _log(f"covered index: {len(built)} rows built and {len(added)} added in {seconds:.0f} s")
+    added_ids = set(added["id"])
     written = {r["id"]: r["address"] for r in records}
     addresses = []
     for loaded in reference.to_dict("records"):
@@ -462,6 +477,7 @@ def prepare(args: argparse.Namespace) -> None:
                 city=str(parts["city"]),
                 state=parts["state"],
                 covered=parts["id"] in covered_ids,
+                added=parts["id"] in added_ids,
             )
         )
     for name, entry in datasets.items():
@@ -472,7 +488,7 @@ def prepare(args: argparse.Namespace) -> None:
         "addresses": [asdict(a) for a in addresses],
         "datasets": datasets,
         "reference_skipped": dict(skipped),
-        "index": {"rows": len(covered), "build_seconds": seconds},
+        "index": {"rows": len(covered), "added": len(added), "build_seconds": seconds},
     }
     (workdir / "addresses.json").write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
 
@@ -702,7 +718,8 @@ def cross_town(address: Address, components: dict[str, str]) -> bool:
 @dataclass(frozen=True)
 class Request:
     """One verify request: ``case`` is noisy, structured, one-line (the structured
-    request's pair) or plain (a clean real address outside coverage)."""
+    request's pair), plain (a clean real address outside coverage) or own (a one-line
+    address of the small index, exactly as it was indexed)."""
 
     case: str
     address: Address
@@ -779,6 +796,8 @@ def make_requests(addresses: list[Address], sizes: argparse.Namespace) -> list[R
     for name, pool in sorted(by_set.items()):
         n = sizes.plain * (2 if name == HAMILTON else 1)
         requests += [Request("plain", a, a.text) for a in rng.sample(pool, min(n, len(pool)))]
+    own = [a for a in pools[True] if a.dataset in ONE_LINE_SETS]
+    requests += [Request("own", a, a.text) for a in _balanced(own, sizes.own, rng)]
     rng.shuffle(requests)
     return requests
 
@@ -791,6 +810,7 @@ def _answer(verification: Any) -> dict[str, Any]:
     coverage = getattr(verification, "coverage", None)
     return {
         "verdict": str(verification.verdict),
+        "granularity": str(verification.granularity),
         "reasons": [str(r) for r in verification.reasons],
         "standardized": verification.standardized,
         "components": dict(verification.components),
@@ -982,6 +1002,7 @@ def figures(requests: Sequence[Request], answers: Sequence[dict[str, Any]]) -> d
     units_or_level: list[bool] = []
     suggestions = {c: Counter[str]() for c in ("covered", "outside")}
     plain: dict[str, list[bool]] = defaultdict(list)
+    own: dict[str, list[bool]] = defaultdict(list)
     reject_reasons: Counter[str] = Counter()
     verdicts: dict[str, Counter[str]] = defaultdict(Counter)
     latency: dict[str, list[float]] = defaultdict(list)
@@ -1022,6 +1043,15 @@ def figures(requests: Sequence[Request], answers: Sequence[dict[str, Any]]) -> d
         offered.update(with_cross=bool(cross), with_any=bool(a["suggestions"]))
         if cross:
             note("cross-town suggestion", r, a, f"suggested {cross[0]['address']!r}")
+        if r.case == "own":
+            exact = (a["verdict"], a["granularity"], a["match"]) == (
+                "valid",
+                "premise",
+                r.address.id,
+            )
+            own["added" if r.address.added else "built"].append(exact)
+            if not exact:
+                note("own address not matched", r, a, f"{a['verdict']} at {a['granularity']}")
         if r.case == "plain":
             rejected = a["verdict"] == "invalid"
             plain[r.address.dataset].append(rejected)
@@ -1087,6 +1117,12 @@ def figures(requests: Sequence[Request], answers: Sequence[dict[str, Any]]) -> d
             "found_as_unit_or_level": _share(units_or_level),
             "by_place": {k: {"n": len(v), "found": _share(v)} for k, v in sorted(units.items())},
         },
+        "own": {
+            "valid_premise": _share(own["built"] + own["added"]),
+            "built": _share(own["built"]),
+            "added": _share(own["added"]),
+            "n": {k: len(v) for k, v in own.items()},
+        },
         "false_rejects": {
             "rate": _share(rejects),
             "n": len(rejects),
@@ -1135,6 +1171,17 @@ def target_rows(new: dict[str, Any], base: dict[str, Any]) -> list[Row]:
         return d
 
     rows: list[Row] = []
+    mine, b_mine = new.get("own", {}), base.get("own", {})
+    rows.append(
+        (
+            "own one-line addresses: valid at premise (built / added)",
+            f"{_f(mine.get('valid_premise'))} ({_f(mine.get('built'))} / {_f(mine.get('added'))})",
+            f"{_f(b_mine.get('valid_premise'))} "
+            f"({_f(b_mine.get('built'))} / {_f(b_mine.get('added'))})",
+            "≥ 0.99",
+            at_least(mine.get("valid_premise"), 0.99),
+        )
+    )
     for coverage in ("covered", "outside"):
         n, b = pick(new, "clean", coverage), pick(base, "clean", coverage)
         rows.append(
@@ -1293,7 +1340,10 @@ def _markdown(r: dict[str, Any]) -> str:
         "`Fl 3`, `Suite 200`, `Flat 3`, `Wohnung 5`, `Appartement 12`, ...) before the address, "
         "after the street or after the postcode. **Structured** / **one-line**: the same "
         "address as form fields and as written (a fifth with a unit on the second line and "
-        "after the street). **Plain**: clean real addresses outside coverage, as written.",
+        "after the street). **Plain**: clean real addresses outside coverage, as written. "
+        "**Own**: one-line addresses of the small index (UK, Chicago, Hamilton) exactly as "
+        "they were indexed; a fifth of the index was added after the build, through "
+        "`AddressIndex.add` (`addr index add`).",
         "",
         "## How each figure is judged",
         "",
@@ -1315,6 +1365,7 @@ def _markdown(r: dict[str, Any]) -> str:
         "- **unit found**: the unit's identifier (`4B`, `05-67`) stands alone in "
         '`components["unit"]` (baseline: in libpostal\'s `unit` or `level`).',
         "- **false rejects**: verdict `invalid` on a plain real address.",
+        "- **own**: verdict `valid`, granularity `premise` and the address's own row as the match.",
         "",
         "## Details",
         "",
@@ -1518,7 +1569,7 @@ def run(args: argparse.Namespace, command: str) -> dict[str, Any]:
         "seed": args.seed,
         "sizes": {
             k: getattr(args, k)
-            for k in ("covered_rows", "outside_rows", "noisy", "structured", "plain")
+            for k in ("covered_rows", "outside_rows", "noisy", "structured", "plain", "own")
         },
         "split": "held out: int(hashlib.sha1(t.encode()).hexdigest(), 16) % 10 >= 5 on each "
         "row's address text; rows below 5 are the dev split and are not read",
@@ -1580,6 +1631,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=250,
         help="plain real addresses outside coverage per dataset (Hamilton 2x)",
+    )
+    parser.add_argument(
+        "--own",
+        type=int,
+        default=600,
+        help="one-line addresses of the small index asked exactly as indexed (UK, Chicago, "
+        "Hamilton; a fifth of them added after the build)",
     )
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--index", action="append", default=[], help=argparse.SUPPRESS)
