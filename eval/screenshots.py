@@ -2,11 +2,14 @@
 
 Types "4570 Frozen Hill" on a phone-sized page, picks the suggestion "4570 Frozen Hill
 Rd, Anamosa, IA 52205" and verifies it; then verifies a delivery note typed as an
-address. Run with the default index built (``make setup``)::
+address; then fills the form's fields with an address outside the known-good data, a phone
+number and a note in its street line ("350 5th Ave, call 555-0134, leave at the back door",
+New York, NY 10118). Run with the default index built (``make setup``)::
 
     .venv/bin/python -m eval.screenshots
 
-Writes ``docs/checkout_valid.png`` and ``docs/checkout_invalid.png``.
+Writes ``docs/checkout_valid.png``, ``docs/checkout_invalid.png`` and
+``docs/checkout_outside.png``.
 """
 
 from __future__ import annotations
@@ -21,13 +24,24 @@ CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
 
 
+# The form's fields for the third picture: outside the default data, with extras.
+OUTSIDE = {
+    "Street and number": "350 5th Ave, call 555-0134, leave at the back door",
+    "Apt / unit": "Apt 4B",
+    "City": "New York",
+    "Postcode": "10118",
+    "State / region": "NY",
+}
+
+
 def take(out: Path, typed: str, pick: str, not_an_address: str) -> list[Path]:
-    """Two full-page screenshots: ``pick`` chosen from the suggestions for ``typed`` and
-    verified, then ``not_an_address`` verified."""
+    """Three full-page screenshots: ``pick`` chosen from the suggestions for ``typed`` and
+    verified, ``not_an_address`` verified, and the :data:`OUTSIDE` fields verified."""
     from playwright.sync_api import expect, sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
     valid, invalid = out / "checkout_valid.png", out / "checkout_invalid.png"
+    outside = out / "checkout_outside.png"
     with (
         ServerProcess({"ADDR_LOG_LEVEL": "WARNING"}, ready_timeout=600) as server,
         sync_playwright() as playwright,
@@ -48,8 +62,15 @@ def take(out: Path, typed: str, pick: str, not_an_address: str) -> list[Path]:
         page.get_by_role("button", name="Verify address").click()
         expect(page.locator("#verdict")).to_have_text("invalid", timeout=30_000)
         page.screenshot(path=str(invalid), full_page=True)
+
+        page.goto(server.url)
+        for label, value in OUTSIDE.items():
+            page.get_by_label(label, exact=True).fill(value)
+        page.get_by_role("button", name="Verify address").click()
+        expect(page.locator("#verdict")).not_to_have_text("", timeout=30_000)
+        page.screenshot(path=str(outside), full_page=True)
         browser.close()
-    return [valid, invalid]
+    return [valid, invalid, outside]
 
 
 def main() -> None:
