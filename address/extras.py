@@ -4,24 +4,30 @@ Callers mix recipients, companies, phone numbers, e-mails, URLs and delivery not
 the address: ``"John Smith, 350 5th Ave Apt 4B, New York NY 10118, call 555-0134"``.
 :func:`split_extras` cuts them out and returns them apart. It never takes a street, town
 or building word: a part is only taken on a cue (a title, "c/o", a company suffix, an
-instruction verb, a phone label) or, for a bare person's name, when its first word is a
-known first name and it stands where a recipient stands (before the street or after
-the postcode).
+instruction verb, a phone label), as a person's name when its first word is a known first
+name and it names no place the gazetteer knows, or as a company when a lone surname stands
+where no address part does ("Schmitt, 24 Rue des Closiers, 45000 Orléans").
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Protocol
 
 import phonenumbers
 from gender_guesser.detector import Detector
 
-__all__ = ["Extracted", "Extras", "cut_spans", "split_extras"]
+from address.errors import UnknownCountryError
+from address.gazetteer import is_place
+from address.model import ParsedAddress
+from address.rules import detect_country, is_region, postcode_before_town
+
+__all__ = ["Extracted", "Extras", "cut_spans", "from_house", "split_extras"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,12 @@ class Extras:
     def as_dict(self) -> dict[str, str]:
         """The present ones: ``{"recipient": "John Smith", "phone": "555-0134"}``."""
         return {key: value for key, value in asdict(self).items() if value is not None}
+
+    def merged(self, other: Extras) -> Extras:
+        """These, with the kinds they lack taken from ``other``:
+        ``Extras(recipient="John Smith").merged(Extras(recipient="x", company="Acme Corp"))``
+        is ``Extras(recipient="John Smith", company="Acme Corp")``."""
+        return Extras(**{**other.as_dict(), **self.as_dict()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +112,9 @@ def _word_set(words: str) -> frozenset[str]:
 
 
 _UNIT_WORDS = _word_set(
-    "flat apt apartment unit suite ste floor fl room rm wohnung whg appartement apto piso "
-    "bus po p.o. postfach bp"
+    "flat apt apartment unit suite ste floor fl room rm wohnung whg appartement appt apto "
+    "piso bus po p.o. postfach bp bât bâtiment bat batiment escalier esc étage etage porte "
+    "puerta"
 )
 
 
@@ -126,6 +139,8 @@ _PARTICLES = _word_set(
     "van de der den von zu di da del della dello dei degli le la du des dos das ten ter y "
     "e i af al bin ben st. mac mc"
 )
+# Compass points as streets abbreviate them: "Linden Dr SE" (never a first name).
+_COMPASS = _word_set("n s e w ne nw se sw no so")
 # Street, building and place words: a part holding one is never a person's name.
 _PLACE_WORDS = _word_set(
     "street st str road rd avenue ave av avda av. lane ln drive dr way wy court ct place "
@@ -150,6 +165,10 @@ _PLACE_WORDS = _word_set(
     "institute foundation trust society association mosque temple synagogue cathedral "
     "parish nursery spa"
 )
+# Place words that are also common surnames, read as one after a first name: "Joseph Hill".
+_PLACE_SURNAMES = _word_set("hill wood ford field moor mill brook")
+# Words that join the parts of a town's name: "Burton upon Trent", "Boulogne-sur-Mer".
+_TOWN_LINKS = _word_set("on upon under cum sur lès lez-")
 # Articles and prepositions that open street names: "Am Deich", "The Maltings", "Im Hof".
 _NOT_FIRST = _word_set(
     "am an im in auf zum zur zu vom von der die das the of le la les el los las il lo gli "
@@ -178,6 +197,13 @@ _COMPANY_PREFIX = re.compile(
 )
 # Suffixes that are also states or cantons: "Las Vegas NV", "Adelaide SA", "Baden AG".
 _AMBIGUOUS_SUFFIX = frozenset({"nv", "sa", "ag", "co", "spa", "port"})
+# "Duncan, Thompson and Hall" written as parts of their own, ahead of a part or a number.
+_JOINED_ACROSS = re.compile(
+    r"(?:^|(?<=[,;|\n\x1f])|(?<=\s[-–—]\s))\s*([A-ZÀ-Þ][\w'’\-]+\s*,\s*[A-ZÀ-Þ][\w'’\-]+,?\s+"
+    r"(?:and|&|und|et|y|en)\s+[A-ZÀ-Þ][\w'’\-]+)(?=\s*(?:$|[,;|\n\x1f])|\s[-–—]\s|\s+\d)"
+)
+# Where houses bear names, a lone word before the street is one ("Gleneagles, 12 High St").
+_NAMED_HOUSES = frozenset({"GB", "IE", "IM", "JE", "GG"})
 _JOINED_NAMES = re.compile(
     r"^[A-ZÀ-Þ][\w'’\-]+(?:\s*,\s*[A-ZÀ-Þ][\w'’\-]+)*\s+(?:and|&|und|et|e|y|en)\s+[A-ZÀ-Þ][\w'’\-]+$"
 )
@@ -188,15 +214,20 @@ _NOTE_VERBS = (
     r"leave|left|call|ring|deliver|delivery|please|pls|plz|knock|buzz|text|drop|put|"
     r"don['’]?t|do\s+not|if\s+not|if\s+no|if\s+out|no\s+one|nobody|use|enter|beware|"
     r"careful|fragile|handle|signature|sign|back\s+door|side\s+door|front\s+door|porch|"
-    r"next\s+to|neighbou?r|reception|concierge|doorman|"
+    r"next\s+to|neighbou?r|reception|concierge|doorman|back\s+entrance|side\s+entrance|"
+    r"rear\s+entrance|garage|garden|shed|mailbox|letterbox|parcel\s+box|doorbell|bell|"
     r"bitte|klingeln|klingel|abstellen|abgeben|ablegen|hinterlegen|beim\s+nachbarn|nachbar|"
-    r"anrufen|nicht|paket|lieferung|zustellung|briefkasten|"
+    r"anrufen|nicht|paket|lieferung|zustellung|briefkasten|paketkasten|hintereingang|"
+    r"seiteneingang|abstellort|garten|terrasse|"
     r"sonnez|sonner|livrer|livraison|laisser|déposer|deposer|appeler|merci|svp|"
-    r"s['’]il\s+vous\s+pla[iî]t|interphone|gardien|boîte|boite|chez\s+le\s+voisin|"
+    r"s['’]il\s+vous\s+pla[iî]t|interphone|gardien|boîte|boite|chez\s+le\s+voisin|portail|"
+    r"accueil|voisin|jardin|"
     r"por\s+favor|dejar|llamar|timbre|entregar|entrega|portero|conserjer[ií]a|no\s+funciona|"
+    r"vecino|porter[ií]a|buzón|buzon|garaje|jard[ií]n|"
     r"per\s+favore|lasciare|citofonare|citofono|suonare|consegnare|consegna|chiamare|"
-    r"portineria|portiere|"
-    r"aanbellen|graag|alstublieft|achterlaten|afleveren|bij\s+de\s+buren|niet|"
+    r"portineria|portiere|cortile|vicino|giardino|cassetta\s+postale|"
+    r"aanbellen|graag|alstublieft|achterlaten|afleveren|bij\s+de\s+buren|niet|buren|"
+    r"achterdeur|brievenbus|tuin|schuur|"
     r"gate|door|buzzer|digicode|code|türcode|torcode|código|codice|deurcode|poortcode|"
     r"entry|access|intercom"
 )
@@ -209,7 +240,8 @@ _NOTE_STRONG = re.compile(
     r"klingeln|abstellen|abgeben|beim\s+nachbarn|sonnez|sonner|livrer|laisser|déposer|"
     r"dejar\s+en|llamar\s+al|citofonare|lasciare|consegnare|aanbellen|achterlaten|afleveren|"
     r"do\s+not|don['’]t|if\s+not\s+home|no\s+signature|timbre|türcode|codice|código|deurcode|"
-    r"citofonare|suonare|aanbellen|graag)\b",
+    r"citofonare|suonare|aanbellen|graag|hintereingang|abstellort|benutzen|gardien|"
+    r"doorbell|vecino|porter[ií]a|bij\s+de\s+buren)\b",
     re.IGNORECASE,
 )
 # A code cue may be followed by digits ("gate code 1234"); a verb followed by a number or a
@@ -242,9 +274,10 @@ def _detector() -> Detector:
 def _is_first_name(word: str) -> bool:
     """ "John" -> True, "Kingsway" -> False; a hyphenated name counts by its first part."""
     first = word.split("-")[0].strip(".'’").lower()
-    if len(first) < 2 or first in _PLACE_WORDS:
+    if len(first) < 2 or first in _PLACE_WORDS or first in _COMPASS:
         return False
-    return bool(_detector().get_gender(first) != "unknown")
+    plain = "".join(c for c in unicodedata.normalize("NFKD", first) if not unicodedata.combining(c))
+    return any(_detector().get_gender(form) != "unknown" for form in {first, plain})
 
 
 def cut_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
@@ -311,7 +344,7 @@ def _phone_spans(text: str, region: str) -> list[tuple[int, int]]:
     ]
     candidates += [(match.start(), match.end()) for match in _PHONE_LIKE.finditer(text)]
     for start, end in sorted(candidates, key=lambda span: (span[0], -span[1])):
-        start, end = _trim_postcode(text, start, end)
+        start, end = _trim_head(text, start, end), _phone_end(text, start, end, region)
         if any(start < done_end and end > done_start for done_start, done_end in found):
             continue
         if _is_phone(text, start, end, region):
@@ -319,12 +352,42 @@ def _phone_spans(text: str, region: str) -> list[tuple[int, int]]:
     return found
 
 
-def _trim_postcode(text: str, start: int, end: int) -> tuple[int, int]:
-    """Drop a postcode the matcher ran into: "NY 10118 555 0134" -> "555 0134"."""
-    head = re.match(r"[1-9]\d{3,4} (?=\d)", text[start:end])
-    if head and re.search(r"[^\W\d_]\s*$", text[:start]):
-        return start + head.end(), end
-    return start, end
+def _trim_head(text: str, start: int, end: int) -> int:
+    """Drop a postcode or unit number the matcher ran into: "NY 10118 555 0134" and
+    "Suite 30 (0191) 496 0601" start at "555" and "(0191)"."""
+    before = text[:start]
+    unit = re.search(r"(?<!\w)([^\W\d]+)\.?\s*$", before)
+    if unit and unit[1].lower() in _UNIT_WORDS:
+        head = re.match(r"\d{1,5}[A-Za-z]?\s+(?=[(+\d])", text[start:end])
+    else:
+        head = re.match(r"[1-9]\d{3,4} (?=\d)", text[start:end])
+        head = head if head and re.search(r"[^\W\d_]\s*$", before) else None
+    return start + head.end() if head else start
+
+
+def _valid(number: str, region: str) -> bool:
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse(number, region)))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def _phone_end(text: str, start: int, end: int, region: str) -> int:
+    """Where a phone number really ends: never across a separator ("(926)919-0301 - 511
+    W Elm Street"), nor into the house number of the street that follows it ("02 28 76
+    95 74 25 Chemin de Bindre" ends before "25") unless only the longer form is valid."""
+    stop = re.search(r"\s*(?:[,;|\n\x1f]|\s[-–—]\s)", text[start:end])
+    if stop and len(re.sub(r"\D", "", text[start : start + stop.start()])) >= 7:
+        end = start + stop.start()
+    last = re.search(r"\s+\d{1,5}[A-Za-z]?$", text[start:end])
+    if (
+        last
+        and re.match(r"\s+[^\W\d_]", text[end:])
+        and not _valid(text[start:end], region)
+        and _is_phone(text, start, start + last.start(), region)
+    ):
+        end = start + last.start()
+    return end
 
 
 def _label_start(text: str, start: int, pattern: re.Pattern[str]) -> int:
@@ -365,23 +428,35 @@ def _is_person(piece: str, *, cued: bool = False) -> bool:
         core = core[:-1]
     if not core or len(core) > 5 or any(ch.isdigit() for ch in piece):
         return False
-    for word in core:
+    for i, word in enumerate(core):
         bare = word.lower().strip(".,'’")
-        if bare in _PLACE_WORDS or _STREET_SUFFIX.search(bare):
+        surname = 0 < i == len(core) - 1 and bare in _PLACE_SURNAMES
+        place = bare in _PLACE_WORDS and not surname
+        if place or bare in _TOWN_LINKS or bare in _UNIT_WORDS or _STREET_SUFFIX.search(bare):
             return False
         if not re.fullmatch(r"[^\W\d_][^\W\d_'’.\-]*(?:['’.\-][^\W\d_]+)*\.?", word):
             return False
     names = [w for w in core if w.lower() not in _PARTICLES]
     if not all(w[0].isupper() for w in names):
         return False
-    if cued or titles:
+    if cued:
         return bool(names)
+    if titles:
+        # "Dr Smith" is a person; "Orchard Dr NW" and "Lake Dr North" are streets.
+        return any(_is_first_name(w) or _is_surname_like(w) for w in names)
     return 2 <= len(names) <= 4 and _is_first_name(names[0]) and len(names[-1].strip(".")) > 1
 
 
-def _is_company(piece: str, *, first: bool) -> bool:
-    """ "Acme Corp", "Müller GmbH & Co. KG", "Boulangerie Dupont SARL" are; "Las Vegas NV"
-    is only at the start of the text, where a company stands."""
+def _is_surname_like(word: str) -> bool:
+    """ "Smith", "García" could be a surname after a title; "NW" or "E" could not (place
+    words such as "North" never reach here)."""
+    bare = word.strip(".,")
+    return len(bare) > 2 and not bare.isupper()
+
+
+def _is_company(piece: str, region: str, *, first: bool) -> bool:
+    """ "Acme Corp", "Müller GmbH & Co. KG", "Hamon Hoareau SA" are; "Las Vegas NV" and
+    "Baden AG" name a town and its state or canton."""
     if any(ch.isdigit() for ch in piece) or len(_words(piece)) < 2:
         return bool(first and _JOINED_NAMES.match(piece) and len(_words(piece)) >= 3)
     suffix = _COMPANY_SUFFIX.search(piece)
@@ -392,9 +467,12 @@ def _is_company(piece: str, *, first: bool) -> bool:
         return False
     if suffix:
         tail = suffix.group(0).strip(" .&").lower()
-        if tail in _AMBIGUOUS_SUFFIX and not (first and tail != "port"):
+        head = piece[: suffix.start()].strip()
+        word = suffix.group(0).strip(" .").istitle() and len(tail) > 2
+        town = word or _is_place_name(head, region) or _is_place_name(piece, region)
+        if tail == "port" or (tail in _AMBIGUOUS_SUFFIX and town):
             return False
-        return len(_words(piece[: suffix.start()])) >= 1 and tail != "port"
+        return len(_words(head)) >= 1
     if _COMPANY_PREFIX.match(piece):
         return len(_words(piece)) >= 2
     return bool(first and _JOINED_NAMES.match(piece))
@@ -464,7 +542,7 @@ def split_extras(text: str, country: str | None = None) -> Extracted:
             begin = verb
         take("phone", begin, end, value)
 
-    _take_parts(work, take)
+    _take_parts(work, take, region)
     extras = Extras(**{kind: " ".join(values) for kind, values in found.items()})
     if not cuts:
         return Extracted(text, extras)
@@ -478,34 +556,52 @@ def _lone_in_part(work: str, start: int, end: int) -> bool:
     return bool(left and right)
 
 
-def _take_parts(work: str, take: _Take) -> None:
+def _take_parts(work: str, take: _Take, region: str) -> None:
     """Recipients, companies and notes, read part by part: first what a cue marks, then
     bare names where a recipient stands (before the street, after the postcode)."""
+    for match in list(_JOINED_ACROSS.finditer(work)):
+        names = re.findall(r"[^\W\d_][\w'’-]*", match[1])[::2]
+        if not any(n.lower() in _PLACE_WORDS for n in names) and not all(
+            _is_place_name(n, region) for n in names
+        ):
+            take("company", match.start(1), match.end(1))
+            work = work[: match.start(1)] + _CUT * len(match[1]) + work[match.end(1) :]
     segments = _segments(work)
     pieces = [work[s:e] for s, e in segments]
     kept = [True] * len(segments)
     first_digit = next((i for i, p in enumerate(pieces) if _has_digit(p)), None)
+    skip = -1
     for i, (start, end) in enumerate(segments):
+        if i == skip:
+            continue
         piece = pieces[i]
         leading = i < first_digit if first_digit is not None else i == 0
         cue = _RECIPIENT_CUE.match(piece)
         kept[i] = False
         if cue and _is_cued_name(piece[cue.end() :]):
             take("recipient", start, end, piece[cue.end() :])
-        elif cue and _take_leading_name(piece[cue.end() :], start + cue.end(), take, cued=True):
+        elif cue and _take_leading_name(
+            piece[cue.end() :], start + cue.end(), take, region, cued=True
+        ):
             take("recipient", start, start + cue.end(), "")
         elif _is_note(piece):
             stop = _note_end(piece)
+            nxt = i + 1 < len(pieces) and stop == len(piece) and pieces[i + 1]
+            if nxt and _continues_note(nxt, region):
+                skip, stop = i + 1, segments[i + 1][1] - start
+                kept[skip] = False
             take("instructions", start, start + stop)
             kept[i] = stop < len(piece)
-        elif _is_company(piece, first=leading and not any(kept[:i])):
+        elif _is_company(piece, region, first=leading and not any(kept[:i])):
             take("company", start, end)
         elif _has_title(piece):
             take("recipient", start, end)
         else:
             kept[i] = True
+    taken_name = False
     for i, (start, end) in enumerate(segments):
         if not kept[i]:
+            taken_name = taken_name and i == skip
             continue
         piece = pieces[i]
         before = [j for j in range(i) if kept[j]]
@@ -514,14 +610,108 @@ def _take_parts(work: str, take: _Take) -> None:
         trailing = (
             bool(before) and not after and _postcode_ends(pieces[before[-1]], before[-1] == 0)
         )
-        if leading and after and not _looks_like_street(pieces[after[0]]):
-            leading = False
-        if _is_person(piece) and (leading or trailing):
-            take("recipient", start, end)
-        elif (first_digit is None or i <= first_digit) and _take_leading_name(piece, start, take):
+        after_name, taken_name = taken_name, False
+        bracketed = work[:start].rstrip().endswith("(")
+        # A lone word before the address is a company only when a street follows it:
+        # "Schmitt, 24 Rue des Closiers", but not the farm in "Dalsel, 109 Reykjavík".
+        street_after = any(_names_a_street(pieces[j]) for j in after)
+        if _is_person(piece) and not _is_place_name(piece, region):
+            if not _take_name_and_company(piece, start, take, region):
+                take("recipient", start, end)
+            taken_name = True
+        elif not bracketed and _is_bare_company(
+            piece, region, alone=(leading and street_after) or trailing or after_name
+        ):
+            take("company", start, end)
+        elif (first_digit is None or i <= first_digit) and _take_leading_name(
+            piece, start, take, region
+        ):
             continue
-        else:
+        elif not _take_trailing_name(piece, start, take, region):
             _take_inline_note(piece, start, end, take)
+
+
+def _is_place_name(name: str, region: str) -> bool:
+    """Whether a town, region or country is called so: "Glen Ellyn" and "Ohio" in the US,
+    "France" anywhere."""
+    return (
+        is_place(region, name)
+        or _is_region(name, region)
+        or (len(name) > 2 and detect_country(ParsedAddress(country=name)) is not None)
+    )
+
+
+def _is_region(name: str, region: str) -> bool:
+    """ "Ohio" and "OH" in the US; false for a country without address rules."""
+    try:
+        return is_region(name, region)
+    except UnknownCountryError:
+        return False
+
+
+def _is_bare_company(piece: str, region: str, *, alone: bool) -> bool:
+    """A company named by a double surname ("Myers-Mason") or by one surname where no
+    address part stands: before the street, right after a recipient or after the
+    postcode ("Schmitt, 24 Rue des Closiers", "Oda Wagenknecht, Paffrath, …"); never the
+    farm in "Stóri-Klofi, 851 Hella"."""
+    words = piece.split()
+    if len(words) != 1 or not re.fullmatch(r"[A-ZÀ-Þ][a-zß-ÿ'’]+(?:-[A-ZÀ-Þ][a-zß-ÿ'’]+)?", piece):
+        return False
+    parts = piece.lower().split("-")
+    if any(p in _PLACE_WORDS or p in _TITLES or _STREET_SUFFIX.search(p) for p in parts):
+        return False
+    if not alone or (len(parts) == 1 and (_is_first_name(piece) or region in _NAMED_HOUSES)):
+        return False
+    return not _is_place_name(piece, region)
+
+
+def _continues_note(piece: str, region: str) -> bool:
+    """The part after a note that goes on with it: "doorbell broken" after "Knock loudly",
+    "Baby schläft" after "Nicht klingeln"; not a town ("Chicago") or a county ("Essex")."""
+    words = piece.split()
+    return (
+        0 < len(words) <= 4
+        and not _has_digit(piece)
+        and any(w[0].islower() for w in words)
+        and not _looks_like_street(piece)
+        and not _is_place_name(piece, region)
+    )
+
+
+def _take_trailing_name(piece: str, start: int, take: _Take, region: str) -> bool:
+    """A name written after the postcode in its part: "CINCINNATI OH 45231 Kathy Deleon",
+    "Chicago, IL 60624 Brady-Hendricks"."""
+    tail = re.search(
+        r"(?:^|\s)(?:\d{4,5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})"
+        r"\s+((?:[^\W\d_][\w.'’-]*\s*){1,5})$",
+        piece,
+    )
+    # A number opening a part is a house number ("2115 Linden Dr SE"), unless the country
+    # writes the postcode before the town ("79379 Müllheim Olaf Liebelt").
+    if not tail or (not piece[: tail.start(1)].strip(" ,").count(" ") and not _town_first(region)):
+        return False
+    tokens = list(re.finditer(r"\S+", tail[1]))
+    for k in range(1 if _town_first(region) else 0, len(tokens)):
+        if k and not _is_place_name(tail[1][: tokens[k - 1].end()], region):
+            continue
+        at = start + tail.start(1) + tokens[k].start()
+        name = tail[1][tokens[k].start() :].rstrip()
+        if _is_person(name) and not _is_place_name(name, region):
+            take("recipient", at, at + len(name))
+        elif _is_company(name, region, first=False) or _is_bare_company(name, region, alone=False):
+            take("company", at, at + len(name))
+        else:
+            continue
+        return True
+    return False
+
+
+def _town_first(region: str) -> bool:
+    """Whether the town follows the postcode ("75002 Paris"), as in most of Europe."""
+    try:
+        return postcode_before_town(region)
+    except UnknownCountryError:
+        return False
 
 
 def _looks_like_street(piece: str) -> bool:
@@ -533,6 +723,13 @@ def _looks_like_street(piece: str) -> bool:
         or words[0] in _UNIT_WORDS
         or any(w in _PLACE_WORDS or _STREET_SUFFIX.search(w) for w in words)
     )
+
+
+def _names_a_street(piece: str) -> bool:
+    """ "24 Rue des Closiers", "Mühlenstraße 2", "12 High St" do; "109 Reykjavík" and
+    "IL 60137" do not."""
+    words = [w.lower().strip(".,#") for w in piece.split()]
+    return any(w in _PLACE_WORDS or _STREET_SUFFIX.search(w) for w in words)
 
 
 def _has_digit(piece: str) -> bool:
@@ -566,11 +763,16 @@ def _take_inline_note(piece: str, start: int, end: int, take: _Take) -> None:
     strong = _NOTE_STRONG.search(piece)
     if not strong or strong.start() == 0:
         return
-    head = piece[: strong.start()]
+    at = strong.start()
+    negation = re.search(
+        r"(?:(?<!\w)(?:nicht|not|ne|pas|no|niet|non|bitte)\s+)+$", piece[:at], re.I
+    )
+    at = negation.start() if negation and negation.start() else at
+    head = piece[:at]
     words = head.split()
     whole = not _has_digit(head) and len(words) <= 3 and words[0].islower()
-    stop = strong.start() + _note_end(piece[strong.start() :])
-    take("instructions", start if whole else start + strong.start(), start + stop)
+    stop = at + _note_end(piece[at:])
+    take("instructions", start if whole else start + at, start + stop)
 
 
 def _is_cued_name(rest: str) -> bool:
@@ -589,24 +791,98 @@ def _has_title(piece: str) -> bool:
     return bool(words) and words[0].lower().rstrip(".") in _TITLES and _is_person(piece)
 
 
-def _take_leading_name(piece: str, start: int, take: _Take, *, cued: bool = False) -> bool:
+def _take_name_and_company(
+    piece: str, start: int, take: _Take, region: str, *, cued: bool = False
+) -> bool:
+    """ "Ms Judith King Nash-Howard" -> recipient "Ms Judith King", company "Nash-Howard";
+    "Carrie Jones Jensen Group" -> "Carrie Jones" and "Jensen Group"."""
+    tokens = list(re.finditer(r"\S+", piece))
+    for k in range(2, len(tokens)):
+        rest = piece[tokens[k].start() :]
+        if _is_person(piece[: tokens[k - 1].end()], cued=cued) and (
+            _is_company(rest, region, first=False)
+            or _is_bare_company(rest, region, alone="-" in rest)
+        ):
+            take("recipient", start, start + tokens[k - 1].end())
+            take("company", start + tokens[k].start(), start + len(piece))
+            return True
+    return False
+
+
+def _take_leading_name(
+    piece: str, start: int, take: _Take, region: str, *, cued: bool = False
+) -> bool:
     """ "Maria Garcia 12 Main St" -> recipient "Maria Garcia"; "Acme Corp 350 5th Ave" ->
-    company "Acme Corp"; "Frau Petra Klein Josephstraße 2" -> recipient "Frau Petra Klein"."""
-    head = re.match(r"^(.*?[^\W\d_].*?)\s+(?=\d)", piece)
-    if not head:
+    company "Acme Corp"; "Frau Petra Klein Josephstraße 2" -> recipient "Frau Petra Klein";
+    "Carrie Jones Jensen Group 3939 Robinhill Dr" -> both. "Alter Graben 1" is a street."""
+    tokens = list(re.finditer(r"\S+", piece))
+    stop = next(
+        (
+            i
+            for i, t in enumerate(tokens)
+            if _has_digit(t[0]) or (i and t[0].lower().rstrip(".") in _UNIT_WORDS)
+        ),
+        len(tokens),
+    )
+    if not 0 < stop < len(tokens):
         return False
-    name = head.group(1)
-    words = name.split()
-    for size in range(len(words), 1, -1):
-        company = " ".join(words[:size])
-        if _COMPANY_SUFFIX.search(company) and _is_company(company, first=False):
+    words = [t[0] for t in tokens[:stop]]
+    size = len(words)
+    if size > 3 and words[-1].lower().strip(".") in _PLACE_WORDS:
+        size -= 2
+    elif size > 2 and _STREET_SUFFIX.search(words[-1]) and words[-1].lower() not in _PLACE_WORDS:
+        size -= 1
+    elif stop == len(tokens) - 1 and _has_digit(tokens[stop][0]):
+        return False
+    if _take_name_and_company(piece[: tokens[stop - 1].end()], start, take, region, cued=cued):
+        return True
+    for end in range(len(words), 1, -1):
+        company = piece[: tokens[end - 1].end()]
+        if _COMPANY_SUFFIX.search(company) and _is_company(company, region, first=False):
             take("company", start, start + len(company))
             return True
-    if len(words) > 3 and words[-1].lower().strip(".") in _PLACE_WORDS:
-        name = " ".join(words[:-2])
-    elif len(words) > 2 and _STREET_SUFFIX.search(words[-1]):
-        name = " ".join(words[:-1])
+    name = piece[: tokens[size - 1].end()]
     if _is_person(name, cued=cued):
         take("recipient", start, start + len(name))
         return True
     return False
+
+
+# What names a building in libpostal's ``house``: "rose cottage", "haus am see", "bât. e".
+_BUILDING_WORDS = _word_set(
+    "mansions residence block blk haus gebäude gebaeude bâtiment batiment immeuble edificio "
+    "palazzo gebouw residenz wohnanlage tour torre"
+)
+
+
+def from_house(parsed: ParsedAddress, country: str | None) -> tuple[ParsedAddress, Extras]:
+    """Move out of libpostal's ``house`` what is no building name.
+
+    ``house="rose cottage"`` (or "kingsway house", "bâtiment a", "unit 4") stays; a note
+    ("abstellort garage") goes to ``instructions``, a company ("jensen group", "parker,
+    moody and martin") to ``company``, and a name ("laurence hubert") to ``recipient``:
+    ``from_house(ParsedAddress(house="laurence hubert", house_number="16",
+    road="rue de hiribehere"), "FR")`` gives the address without ``house`` and
+    ``Extras(recipient="laurence hubert")``.
+    """
+    house = parsed.house
+    if not house or not house.strip():
+        return parsed, Extras()
+    region = (country or "US").upper()
+    words = [w.strip(".,'’") for w in house.lower().split()]
+    named = house.title()
+    if _NOTE_STRONG.search(house) or _is_note(house):
+        kind = "instructions"
+    elif (
+        any(w in _PLACE_WORDS or w in _BUILDING_WORDS or w in _UNIT_WORDS for w in words)
+        or _has_digit(house)
+        or _is_place_name(named, region)
+    ):
+        return parsed, Extras()
+    elif _is_company(named, region, first=True) or _is_bare_company(named, region, alone=False):
+        kind = "company"
+    elif _is_person(named) or region not in _NAMED_HOUSES:
+        kind = "recipient"
+    else:
+        return parsed, Extras()
+    return replace(parsed, house=None), Extras(**{kind: house})

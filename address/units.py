@@ -27,11 +27,12 @@ class UnitSplit:
 _DESIGNATOR = (
     r"apartment|apartamento|appartement|apart|apt|apto|app|appt|unit|suite|ste|flat|"
     r"room|rm|trailer|trlr|lot|space|spc|wohnung|whg|zimmer|departamento|depto|dpto|"
-    r"interno|int|piso|puerta|pta|floor|flr|fl|level|lvl|etage|étage|bus"
+    r"interno|int|piso|puerta|pta|floor|flr|fl|level|lvl|etage|étage|bus|"
+    r"bâtiment|batiment|bât|bat|escalier|esc|porte"
 )
 _ID = r"(?:[A-Z]?\d+[A-Z]?(?:[-/][A-Z\d]+)?|[A-Z](?![\w'’]))"
 _DESIGNATED = re.compile(
-    rf"(?<![\w#])(?P<kind>{_DESIGNATOR})\b\.?\s*(?:#|no\.?|nr\.?|n[°º]\.?)?\s*(?P<id>{_ID})"
+    rf"(?<![\w#])(?P<kind>{_DESIGNATOR})(?!\w)\.?\s*(?:#|no\.?|nr\.?|n[°º]\.?)?\s*(?P<id>{_ID})"
     r"(?P<ordinal>st|nd|rd|th)?(?![\w'’-])",
     re.IGNORECASE,
 )

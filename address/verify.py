@@ -50,7 +50,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from address.errors import WorkStoppedError
-from address.extras import split_extras
+from address.extras import from_house, split_extras
 from address.fields import AddressFields, apply_fields
 from address.libpostal import expand, parse
 from address.model import LOCALITY_LABELS, REASON_MESSAGES, ParsedAddress, Reason
@@ -372,17 +372,19 @@ def _read(item: str | AddressFields, country: str | None) -> _Reading:
         fields, hint = None, country
         extracted = split_extras(normalize(item), hint)
         text = extracted.address
-    extras = extracted.extras.as_dict()
     code = hint.strip().upper() if hint else None
     if not text:
-        return _Reading("", ParsedAddress(), extras, code, hint)
+        return _Reading("", ParsedAddress(), extracted.extras.as_dict(), code, hint)
     unit = split_unit(text, code)
     parsed = repair(parse(unit.address, code), unit.address, code)
+    # A name or a note the text cuts left in place, which libpostal calls a building.
+    parsed, from_parse = from_house(parsed, code)
     if unit.unit is not None:
         parsed = replace(parsed, unit=unit.unit)
     if fields is not None:
         parsed = apply_fields(parsed, fields)
     detected = code or detect_country(parsed, default=get_settings().default_country)
+    extras = extracted.extras.merged(from_parse).as_dict()
     return _Reading(text, parsed, extras, detected, hint)
 
 

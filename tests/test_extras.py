@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
+import pandas as pd
 import pytest
 
-from address.extras import Extracted, Extras, cut_spans, split_extras
+from address.extras import Extracted, Extras, cut_spans, from_house, split_extras
+from address.model import ParsedAddress
 
 # Real addresses, and building, street and town names that read like people or notes.
 UNCHANGED = [
@@ -203,3 +206,201 @@ def test_typical_address_takes_well_under_a_millisecond() -> None:
             split_extras(text)
         batches.append((time.perf_counter() - start) / 100)
     assert min(batches) < 1e-3
+
+
+# Real addresses whose streets, towns and town additions read like names or companies.
+UNCHANGED_IN_COUNTRY = [
+    ("Alter Graben 1, 97999 Igersheim", "DE"),
+    ("Bei der Kelter 11, 71723 Großbottwar", "DE"),
+    ("Alter Husumer Weg 222, 24941 Flensburg", "DE"),
+    ("Davidsweg 19, 34576 Homberg (Efze)", "DE"),
+    ("Bischof-Brand-Straße 13, 61440 Oberursel (Taunus)", "DE"),
+    ("31 Parade, Leamington Spa, CV32 4BL", "GB"),
+    ("3 Horninglow Street, Burton on Trent, Staffordshire, DE14 1NG", "GB"),
+    ("156 Route de Lacaussade, 47340 La Croix-Blanche", "FR"),
+    ("12 rue de la Paix, 75002 Paris, France", "FR"),
+]
+
+
+@pytest.mark.parametrize(("text", "country"), UNCHANGED_IN_COUNTRY)
+def test_streets_and_towns_are_no_extras(text: str, country: str) -> None:
+    assert split_extras(text, country) == Extracted(text, Extras())
+
+
+CASES_IN_COUNTRY = [
+    (
+        "(926)919-0301 - 511 W Elm Street, Chicago, IL 60610",
+        "US",
+        "511 W Elm Street, Chicago, IL 60610",
+        {"phone": "(926)919-0301"},
+    ),
+    (
+        "02 28 76 95 74 25 Chemin de Bindre, 44300 Nantes",
+        "FR",
+        "25 Chemin de Bindre, 44300 Nantes",
+        {"phone": "02 28 76 95 74"},
+    ),
+    (
+        "Oda Wagenknecht, Paffrath Jungfer AG, Mühlenstraße 2, 38547 Calberlah",
+        "DE",
+        "Mühlenstraße 2, 38547 Calberlah",
+        {"recipient": "Oda Wagenknecht", "company": "Paffrath Jungfer AG"},
+    ),
+    (
+        "Denis Millet, Hamon Hoareau SA, 48 Rue de la République, 69002 Lyon",
+        "FR",
+        "48 Rue de la République, 69002 Lyon",
+        {"recipient": "Denis Millet", "company": "Hamon Hoareau SA"},
+    ),
+    (
+        "Prof. Alf Lindner - Niemeier - Oberer Landweg 2, 21033 Hamburg",
+        "DE",
+        "Oberer Landweg 2, 21033 Hamburg",
+        {"recipient": "Prof. Alf Lindner", "company": "Niemeier"},
+    ),
+    (
+        "Duncan, Thompson and Hall 5650 S. Wolcott Ave, Chicago, IL 60636",
+        "US",
+        "5650 S. Wolcott Ave, Chicago, IL 60636",
+        {"company": "Duncan, Thompson and Hall"},
+    ),
+    (
+        "Ms Judith King Nash-Howard 47 Redcliffe Gardens, London, SW10 9JH",
+        "GB",
+        "47 Redcliffe Gardens, London, SW10 9JH",
+        {"recipient": "Ms Judith King", "company": "Nash-Howard"},
+    ),
+    (
+        "597 FLEMING RD, Call on arrival, CINCINNATI OH 45231 Kathy Deleon",
+        "US",
+        "597 FLEMING RD, CINCINNATI OH 45231",
+        {"recipient": "Kathy Deleon", "instructions": "Call on arrival"},
+    ),
+    (
+        "820 S. Carpenter, Whitney Taylor, Chicago, IL 60607",
+        "US",
+        "820 S. Carpenter, Chicago, IL 60607",
+        {"recipient": "Whitney Taylor"},
+    ),
+    (
+        "7638 N. Paulina, Knock loudly, doorbell broken, Chicago, IL 60626",
+        "US",
+        "7638 N. Paulina, Chicago, IL 60626",
+        {"instructions": "Knock loudly, doorbell broken"},
+    ),
+    (
+        "Golbergstraße 31, 74613 Öhringen, Nicht klingeln, Baby schläft",
+        "DE",
+        "Golbergstraße 31, 74613 Öhringen",
+        {"instructions": "Nicht klingeln, Baby schläft"},
+    ),
+    (
+        "Schwarzwaldhochstraße 1, Hintereingang benutzen, 76316 Malsch",
+        "DE",
+        "Schwarzwaldhochstraße 1, 76316 Malsch",
+        {"instructions": "Hintereingang benutzen"},
+    ),
+    (
+        "Joseph Hill 280 Barlow Moor Road, Manchester, M21 7GL",
+        "GB",
+        "280 Barlow Moor Road, Manchester, M21 7GL",
+        {"recipient": "Joseph Hill"},
+    ),
+    (
+        "Clive Bradley Unit 23, 116 Queens Drive, Bedford, MK41 9BS",
+        "GB",
+        "Unit 23, 116 Queens Drive, Bedford, MK41 9BS",
+        {"recipient": "Clive Bradley"},
+    ),
+    (
+        "Herr Franz-Josef Scholtz, Börner, Heileweg 3, 30519 Hannover",
+        "DE",
+        "Heileweg 3, 30519 Hannover",
+        {"recipient": "Herr Franz-Josef Scholtz", "company": "Börner"},
+    ),
+    (
+        "(942)943-7224, #26, 7216 S Union Ave, Chicago, IL 60621",
+        "US",
+        "#26, 7216 S Union Ave, Chicago, IL 60621",
+        {"phone": "(942)943-7224"},
+    ),
+    (
+        "Leave at back door, Chicago, IL 60626",
+        "US",
+        "Chicago, IL 60626",
+        {"instructions": "Leave at back door"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "country", "address", "extras"), CASES_IN_COUNTRY)
+def test_extras_anywhere_are_cut_out(
+    text: str, country: str, address: str, extras: dict[str, str]
+) -> None:
+    got = split_extras(text, country)
+    assert (got.address, got.extras.as_dict()) == (address, extras)
+
+
+def test_merged_keeps_what_it_has() -> None:
+    mine = Extras(recipient="John Smith")
+    theirs = Extras(recipient="laurence hubert", company="Jensen Group")
+    assert mine.merged(theirs) == Extras(recipient="John Smith", company="Jensen Group")
+
+
+@pytest.mark.parametrize(
+    ("house", "extras"),
+    [
+        ("laurence hubert", {"recipient": "laurence hubert"}),
+        ("jensen group", {"company": "jensen group"}),
+        ("abstellort garage", {"instructions": "abstellort garage"}),
+    ],
+)
+def test_from_house_moves_what_is_no_building(house: str, extras: dict[str, str]) -> None:
+    parsed = ParsedAddress(house=house, house_number="16", road="rue de hiribehere")
+    moved, got = from_house(parsed, "FR")
+    assert (moved, got.as_dict()) == (replace(parsed, house=None), extras)
+
+
+@pytest.mark.parametrize(
+    ("house", "country"),
+    [
+        ("rose cottage", "GB"),
+        ("kingsway house", "GB"),
+        ("meridian grand", "GB"),
+        ("bâtiment a", "FR"),
+        ("haus am see", "DE"),
+        ("unit 4", "US"),
+    ],
+)
+def test_from_house_keeps_building_names(house: str, country: str) -> None:
+    parsed = ParsedAddress(house=house, house_number="12", road="main st")
+    assert from_house(parsed, country) == (parsed, Extras())
+
+
+@pytest.mark.slow
+def test_known_good_addresses_give_no_extras(reference_sample: pd.DataFrame) -> None:
+    """Streets such as "2115 Linden Dr SE", "2917 Van Buren Dr SW" and farms such as
+    "Stóri-Klofi, 851 Hella" are addresses, not names, companies or notes."""
+    taken = {
+        address: extras
+        for address, country in zip(
+            reference_sample["address"], reference_sample["country"], strict=True
+        )
+        if (extras := split_extras(address, country).extras.as_dict())
+    }
+    assert len(taken) <= len(reference_sample) // 500, taken
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2115 Linden Dr SE, Cedar Rapids, IA 52403",
+        "4761 Westchester Dr NE Apt D, Cedar Rapids, IA 52402",
+        "2917 Van Buren Dr SW, Cedar Rapids, IA 52404",
+        "Dalsel, 109 Reykjavík",
+        "Stóri-Klofi, 851 Hella",
+    ],
+)
+def test_streets_and_farms_of_the_default_data_stay_whole(text: str) -> None:
+    assert split_extras(text).extras.as_dict() == {}
+    assert split_extras(text).address == text

@@ -42,6 +42,21 @@ CASES = [
         "#12",
     ),
     ("Flat 3, 2nd Floor, 12 Baker St", "12 Baker St", "flat 3 2nd floor"),
+    (
+        "16 Rue de Hiribehere, Bât. C, 64480 Ustaritz",
+        "16 Rue de Hiribehere, 64480 Ustaritz",
+        "bât c",
+    ),
+    ("Bâtiment A, 12 Rue Neuve, 47500 Fumel", "12 Rue Neuve, 47500 Fumel", "bâtiment a"),
+    ("12 Rue Neuve, Escalier 2, 47500 Fumel", "12 Rue Neuve, 47500 Fumel", "escalier 2"),
+    ("12 Rue Neuve Esc. B, 47500 Fumel", "12 Rue Neuve, 47500 Fumel", "esc b"),
+    ("12 Rue Neuve, Étage 3, Porte 4, 47500 Fumel", "12 Rue Neuve, 47500 Fumel", "étage 3 porte 4"),
+    ("10 Rue Neuve, Appt 12, 47500 Fumel", "10 Rue Neuve, 47500 Fumel", "appt 12"),
+    (
+        "6400 S Kimbark Avenue, Chicago, IL 60637, Apt 14F",
+        "6400 S Kimbark Avenue, Chicago, IL 60637",
+        "apt 14f",
+    ),
 ]
 
 
@@ -64,6 +79,7 @@ def test_unit_is_found_in_any_position(text: str, address: str, unit: str) -> No
         "12 Bus Station Rd, Leeds",
         "5 Lotissement Les Pins, 33000 Bordeaux",
         "Rose Cottage, Main St, Kelso",
+        "2 Porte de Clignancourt, 75018 Paris",
     ],
 )
 def test_no_unit_leaves_the_text_alone(text: str) -> None:
