@@ -146,10 +146,12 @@ def postcode_agreement(
 ) -> Agreement:
     """Whether ``towns`` (as typed: "Manchester", "St Albans") fit ``postcode``.
 
-    ``CONSISTENT`` when one of the towns is a place of the postcode or lies within
-    :data:`NEAR_KM` of one; ``INCONSISTENT`` when the gazetteer knows at least one of
-    the towns and every town it knows lies farther away; ``UNKNOWN`` when it holds
-    neither the postcode nor any of the towns.
+    ``CONSISTENT`` when one of the towns is a place of the postcode, its leading or
+    trailing words ("Newcastle" at ST5, whose place is Newcastle-under-Lyme; "Neunkirchen"
+    at 91077, Neunkirchen am Brand; "Driffield" at YO25, Great Driffield), or lies within
+    :data:`NEAR_KM` of one; ``INCONSISTENT`` when the gazetteer knows at least one of the
+    towns and every town it knows lies farther away; ``UNKNOWN`` when it holds neither
+    the postcode nor any of the towns.
 
     ``region`` matches the start of the postcodes of the region the address names (a US
     state's ZIP prefixes, ``re.compile("55|56")`` for Minnesota): only places there count
@@ -166,16 +168,17 @@ def postcode_agreement(
     if (entry := _entry(country, postcode)) is None:
         return Agreement.UNKNOWN
     table, key = entry
+    names = [name for name in map(fold_name, towns) if name]
+    places = table.places(key)
+    if any(_short_for(name, place) for name in names for place in places):
+        return Agreement.CONSISTENT
     known = {
         name: rows
-        for name in map(fold_name, towns)
+        for name in names
         if name in table.by_place and len(rows := table.places_in(name, region))
     }
     if not known:
         return Agreement.UNKNOWN
-    places = table.places(key)
-    if any(name in places for name in known):
-        return Agreement.CONSISTENT
     here = table.points[table.by_postcode.rows(key)]
     nearest = min(_min_distance_km(here, table.points[rows]) for rows in known.values())
     return Agreement.CONSISTENT if nearest <= NEAR_KM else Agreement.INCONSISTENT
@@ -217,7 +220,7 @@ def town_cut_short(country: str, postcode: str, towns: Sequence[str]) -> bool:
     if not names or any(name in table.by_place for name in names):
         return False
     return any(
-        len(place) > len(name) and place.startswith(name) and place[len(name)].isalnum()
+        len(place) > len(name) and place.startswith(name) and not _short_for(name, place)
         for name in names
         for place in table.places(key)
     )
@@ -283,6 +286,13 @@ def _postcode_key(table: _Country, postcode: str) -> str | None:
 
 def _compact(postcode: str) -> str:
     return _POSTCODE_SEPARATOR_RE.sub("", postcode.upper())
+
+
+def _short_for(name: str, place: str) -> bool:
+    """Whether a folded town is a folded place or its leading or trailing words:
+    "newcastle" of "newcastle under lyme", "driffield" of "great driffield", not "burst"
+    of "burstadt"."""
+    return place == name or place.startswith(f"{name} ") or place.endswith(f" {name}")
 
 
 def _min_distance_km(a: np.ndarray, b: np.ndarray) -> float:

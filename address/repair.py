@@ -15,10 +15,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from address.gazetteer import is_place
+from address.gazetteer import Agreement, is_place, postcode_agreement
 from address.model import LOCALITY_LABELS, ParsedAddress
 from address.names import fold_name
-from address.rules import is_region, postcode_before_town
+from address.rules import is_region, postcode_before_town, postcode_matches
 
 __all__ = ["repair"]
 
@@ -49,6 +49,19 @@ _DIRECTIONALS = frozenset(
 _PLACE_LABELS = ("suburb", "city_district", "state_district")
 # Labels libpostal gives a street name it does not recognise as one.
 _STREET_AS_PLACE_LABELS = ("house", *_PLACE_LABELS)
+# Labels whose words may be a postcode libpostal misread, the postcode's own first; the
+# house number only after its own first word ("86-88 g83 0px").
+_POSTCODE_HOLDERS = (
+    "postcode",
+    "house",
+    "road",
+    *LOCALITY_LABELS,
+    "state",
+    "country",
+    "house_number",
+)
+# Where the words of a misread postcode that are no part of it go: the county, else the state.
+_COUNTY_LABELS = ("state_district", "state")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +93,16 @@ def repair(parsed: ParsedAddress, text: str, country: str | None) -> ParsedAddre
     * a leading number taken into a place or the postcode ("1504 s albany", postcode
       "3221 45211" in "3221 Daytoave Cincinnati OH 45211") is the house number;
     * a number after a leading compass point ("W 1405 Main St") is the house number;
+    * a postcode libpostal split, glued to a word or gave to another component ("putney
+      sw15 6tq", state "g4" and postcode "9eb", house "g2 3dz") is taken from the text;
     * a road that runs over commas into the town and state, with no town found, ends at
-      its comma: the parts after it are the town and the state;
+      its comma: the parts after it are the town and the state; with a county found for
+      the town ("avon" beside road "station road nailsea bristol"), they are the suburb
+      and the town;
     * a town that starts with a compass point ending the road's comma-separated part
       ("west tampa") gives it back to the road;
+    * a town joined from two comma-separated parts ("kirkby liverpool") keeps the first,
+      the second is the county;
     * a street labelled as a house or a suburb right after the house number, with no
       road found ("conti circle"), or after a lone compass point labelled the road ("n."
       and "leamington"), is the road, where another town remains.
@@ -184,6 +203,63 @@ def _town_after(parsed: ParsedAddress, words: Sequence[_Word]) -> bool:
     return any(span is not None and words[span.start].part > words[0].part for span in spans)
 
 
+def _postcode_in_text(
+    parsed: ParsedAddress, words: Sequence[_Word], country: str | None
+) -> ParsedAddress:
+    """ "266a Upper Richmond Road, London, Putney, SW15 6TQ" (postcode "putney sw15 6tq"),
+    "195 Great Western Road, Glasgow, G4 9EB" (state "g4" and postcode "9eb"), "24
+    Cambridge Street, Glasgow, G2 3DZ" (house "g2 3dz"): with no postcode of the
+    country's shape parsed, the last one or two words at the end of a comma-separated
+    part (at its start where the country writes the postcode before the town) that have
+    that shape are the postcode, when libpostal gave them to places, the road, a house,
+    the postcode or the house number after its number. The parsed postcode's other words
+    go to the county, unless they are the postcode again."""
+    if country is None or (parsed.postcode and postcode_matches(parsed.postcode, country)):
+        return parsed
+    run = _postcode_run(words, country, postcode_before_town(country))
+    if run is None:
+        return parsed
+    values = {label: getattr(parsed, label) or "" for label in _POSTCODE_HOLDERS}
+    for word in run:
+        label = next((lb for lb in _POSTCODE_HOLDERS if _holds(values[lb], word.key)), None)
+        if label is None:
+            return parsed
+        values[label] = _without(values[label], word.key)
+    if parsed.house_number and not values["house_number"]:
+        return parsed
+    changes = {label: value or None for label, value in values.items()}
+    rest = changes.pop("postcode")
+    if rest and not postcode_matches(rest, country):
+        county = next((lb for lb in _COUNTY_LABELS if not changes[lb]), None)
+        if county is not None:
+            changes[county] = rest
+    return replace(parsed, postcode=" ".join(word.key for word in run), **changes)
+
+
+def _postcode_run(words: Sequence[_Word], country: str, at_start: bool) -> Sequence[_Word] | None:
+    """The last one or two words ending a comma-separated part (starting one, with
+    ``at_start``) that have the shape of the country's postcode, two if both do."""
+    for part in sorted({word.part for word in words}, reverse=True):
+        inside = [word for word in words if word.part == part]
+        for size in (2, 1):
+            run = inside[:size] if at_start else inside[-size:]
+            if len(run) == size and postcode_matches(" ".join(w.key for w in run), country):
+                return run
+    return None
+
+
+def _holds(value: str, key: str) -> bool:
+    """Whether a word of ``value`` folds to ``key``."""
+    return any(fold_name(token) == key for token in value.split())
+
+
+def _without(value: str, key: str) -> str:
+    """``value`` without its last word that folds to ``key``."""
+    tokens = value.split()
+    at = max(i for i, token in enumerate(tokens) if fold_name(token) == key)
+    return " ".join(tokens[:at] + tokens[at + 1 :])
+
+
 def _number_after_directional(
     parsed: ParsedAddress, words: Sequence[_Word], country: str | None
 ) -> ParsedAddress:
@@ -208,11 +284,15 @@ def _road_over_commas(
     """ "736 Middle Turnpike East, Manchester, CT": with no town found, a road running
     over commas ends at its first one; the last part after it is the state when it names
     one, and the one part left is the town, if the state was split off or the gazetteer
-    knows the town ("Allende Ave" in "Fifth Avenue, Allende Ave, CM20 2AG" is no town)."""
+    knows the town ("Allende Ave" in "Fifth Avenue, Allende Ave, CM20 2AG" is no town).
+    With a county found for the town instead, see :func:`_county_for_town`."""
     span = _span(words, parsed.road)
-    if span is None or parsed.localities():
+    if span is None:
         return parsed
     road, *rest = _by_part(words, span)
+    if parsed.localities():
+        ends = _part_ends(words, span.stop)
+        return _county_for_town(parsed, road, rest, country) if ends else parsed
     changes: dict[str, str] = {"road": " ".join(road)}
     if rest and country and not parsed.state and is_region(" ".join(rest[-1]), country):
         changes["state"] = " ".join(rest.pop())
@@ -222,6 +302,45 @@ def _road_over_commas(
     if "state" not in changes and not (country and is_place(country, town)):
         return parsed
     return replace(parsed, city=town, **changes)
+
+
+def _county_for_town(
+    parsed: ParsedAddress, road: list[str], rest: list[list[str]], country: str | None
+) -> ParsedAddress:
+    """ "116 Station Road, Nailsea, Bristol, Avon, BS48 1TB" (road "station road nailsea
+    bristol", town "avon"): a road that runs over whole comma-separated parts, one of
+    them a place the gazetteer knows, beside a town that is a region or lies far from the
+    postcode (Avon, a former county), ends at its first comma; its last part is the town,
+    the parts between are the suburb, and the town found is the county. "27 Dr Torrens
+    Way, Old Costessey, Norwich" (road "dr torrens way old") stays as it is: "old" is no
+    whole part."""
+    town = parsed.city
+    if (
+        not rest
+        or town is None
+        or country is None
+        or any(getattr(parsed, label) for label in LOCALITY_LABELS if label != "city")
+        or any(ch.isdigit() for part in rest for ch in "".join(part))
+        or not any(is_place(country, " ".join(part)) for part in rest)
+        or not _county_like(parsed, town, country)
+    ):
+        return parsed
+    *middle, last = rest
+    return replace(
+        parsed,
+        road=" ".join(road),
+        suburb=" ".join(word for part in middle for word in part) or None,
+        city=" ".join(last),
+        state_district=town,
+    )
+
+
+def _county_like(parsed: ParsedAddress, town: str, country: str) -> bool:
+    """Whether a parsed town names a region of the country or lies far from the postcode."""
+    return is_region(town, country) or bool(
+        parsed.postcode
+        and postcode_agreement(country, parsed.postcode, [town]) is Agreement.INCONSISTENT
+    )
 
 
 def _town_over_comma(
@@ -250,6 +369,35 @@ def _town_over_comma(
                 **{label: " ".join(groups[1])},
             )
     return parsed
+
+
+def _town_over_parts(
+    parsed: ParsedAddress, words: Sequence[_Word], country: str | None
+) -> ParsedAddress:
+    """ "5 Old Rough Lane, Northwood, Kirkby, Liverpool, L33 6XE" (town "kirkby
+    liverpool"): a town libpostal joined from two whole comma-separated parts keeps the
+    first; the second is the county, where none was found."""
+    if parsed.state_district:
+        return parsed
+    for label in LOCALITY_LABELS:
+        span = _span(words, getattr(parsed, label))
+        if span is None or not _whole_parts(words, span):
+            continue
+        groups = _by_part(words, span)
+        if len(groups) == 2:
+            first, second = (" ".join(group) for group in groups)
+            return replace(parsed, **{label: first}, state_district=second)
+    return parsed
+
+
+def _whole_parts(words: Sequence[_Word], span: _Span) -> bool:
+    """Whether a component starts and ends where comma-separated parts of the text do."""
+    return _part_ends(words, span.start) and _part_ends(words, span.stop)
+
+
+def _part_ends(words: Sequence[_Word], at: int) -> bool:
+    """Whether a comma-separated part of the text ends before ``words[at]``."""
+    return at in (0, len(words)) or words[at - 1].part != words[at].part
 
 
 def _street_as_place(
@@ -293,8 +441,10 @@ def _street_as_place(
 
 _STEPS: tuple[Callable[[ParsedAddress, Sequence[_Word], str | None], ParsedAddress], ...] = (
     _leading_number,
+    _postcode_in_text,
     _number_after_directional,
     _road_over_commas,
     _town_over_comma,
+    _town_over_parts,
     _street_as_place,
 )

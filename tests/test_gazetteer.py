@@ -79,6 +79,9 @@ def test_build_keeps_compact_postcodes_folded_names_and_district_free_town_names
         ("GB", "M1 1AE", ["Ardwick"], Agreement.CONSISTENT),
         # A neighbouring town 10 km away may be written with the postcode.
         ("IS", "101", ["Hafnarfjörður"], Agreement.CONSISTENT),
+        # The leading words of the postcode's place: Frankfurt am Main.
+        ("DE", "60311", ["Frankfurt"], Agreement.CONSISTENT),
+        ("DE", "60311", ["Frankfurt-am"], Agreement.CONSISTENT),
         # One of several towns given fits: not a mismatch.
         ("GB", "M1 1AE", ["Edinburgh", "Manchester"], Agreement.CONSISTENT),
         # Far away: a postcode from elsewhere.
@@ -191,8 +194,15 @@ def test_a_corrupt_gazetteer_names_the_forced_fetch(
         ("US", "50309", "Anamosa", Agreement.INCONSISTENT),  # Des Moines
         ("GB", "W6 9DU", "London", Agreement.CONSISTENT),
         ("GB", "EH1 1YZ", "Manchester", Agreement.INCONSISTENT),
+        # The leading or trailing words of a place of the postcode: Newcastle-under-Lyme,
+        # Great Driffield, not the Newcastle upon Tyne or Driffield of other counties.
+        ("GB", "ST5 0EN", "Newcastle", Agreement.CONSISTENT),
+        ("GB", "YO25 6DA", "Driffield", Agreement.CONSISTENT),
+        ("GB", "ST5 0EN", "Driffield", Agreement.INCONSISTENT),
         ("DE", "68642", "Bürstadt", Agreement.CONSISTENT),
         ("DE", "80331", "Berlin", Agreement.INCONSISTENT),  # Munich
+        ("DE", "91077", "Neunkirchen", Agreement.CONSISTENT),  # Neunkirchen am Brand
+        ("DE", "79114", "Freiburg", Agreement.CONSISTENT),  # Freiburg im Breisgau
         ("FR", "69006", "Lyon", Agreement.CONSISTENT),
         ("IS", "600", "Akureyri", Agreement.CONSISTENT),
         ("IS", "600", "Reykjavík", Agreement.INCONSISTENT),

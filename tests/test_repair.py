@@ -65,6 +65,57 @@ def test_the_house_number_alone_is_taken_from_a_postcode(libpostal: None) -> Non
 
 
 @pytest.mark.parametrize(
+    ("text", "country", "expected"),
+    [
+        # The postcode taken as a building's name, into the house number, or split in two.
+        ("24 Cambridge Street, GLASGOW, G2 3DZ", "GB", {"postcode": "g2 3dz", "house": None}),
+        ("86-88 Main Street, ALEXANDRIA, G83 0PX", "GB", {"house_number": "86-88"}),
+        (
+            "5 Church Street, Epworth, Doncaster, South Yorkshire, DN9 1ER",
+            "GB",
+            {"postcode": "dn9 1er", "city_district": None},
+        ),
+        ("195 Great Western Road, GLASGOW, G4 9EB", "GB", {"postcode": "g4 9eb", "state": None}),
+        ("Sandavegur 18, 470 Þingeyri", "IS", {"house_number": "18", "postcode": "470"}),
+        # A word glued onto the postcode is the county; the postcode typed twice is one.
+        (
+            "266a Upper Richmond Road, London, Putney, SW15 6TQ",
+            "GB",
+            {"postcode": "sw15 6tq", "state_district": "putney"},
+        ),
+        ("376-378 PRESTON OLD ROAD, BLACKBURN, BB2 5LL, BB2 5LL", "GB", {"postcode": "bb2 5ll"}),
+        # The towns glued onto the road beside a former county.
+        (
+            "116 STATION ROAD, NAILSEA, BRISTOL, AVON, BS48 1TB",
+            "GB",
+            {"road": "station road", "suburb": "nailsea", "city": "bristol"},
+        ),
+        (
+            "168 Locking Road, Weston Super Mare, Avon, BS23 3HQ",
+            "GB",
+            {"road": "locking road", "city": "weston super mare", "state_district": "avon"},
+        ),
+        # A town joined from two comma-separated parts.
+        (
+            "5 Old Rough Lane, Northwood,  Kirkby, Liverpool, L33 6XE",
+            "GB",
+            {"city": "kirkby", "state_district": "liverpool"},
+        ),
+    ],
+)
+def test_lost_parts_are_put_back_elsewhere(
+    text: str, country: str, expected: dict[str, str | None], libpostal: None
+) -> None:
+    parsed = parse(text, country)
+    repaired = repair(parsed, text, country)
+    assert {label: parsed.components().get(label) for label in expected} != expected, (
+        "libpostal parses this one right now; pick another"
+    )
+    assert {label: repaired.components().get(label) for label in expected} == expected
+    assert check(repaired, country) == []
+
+
+@pytest.mark.parametrize(
     ("text", "country"),
     [
         ("4570 Frozen Hill Rd, Anamosa, IA 52205", "US"),
@@ -85,13 +136,19 @@ def test_the_house_number_alone_is_taken_from_a_postcode(libpostal: None) -> Non
         ("4 Rue Anatole France 22000 Saint-Brieuc", "FR"),
         ("23", "FR"),
         ("Laugavegur 12b, 101 Reykjavík", "IS"),
-        ("Sandavegur 18, 470 Þingeyri", "IS"),
         ("101 Reykjavík", "IS"),
     ],
 )
 def test_right_or_unclear_parses_are_left_alone(text: str, country: str, libpostal: None) -> None:
     parsed = parse(text, country)
     assert repair(parsed, text, country) == parsed
+
+
+@pytest.mark.parametrize(
+    "text", ["4570 Frozen Hill Rd, Anamosa, IA 50309", "4570 Frozen Hill Rd, Anamosa, IA 60601"]
+)
+def test_a_postcode_from_elsewhere_is_still_flagged(text: str, libpostal: None) -> None:
+    assert check(repair(parse(text, "US"), text, "US"), "US") == [Reason.POSTCODE_LOCALITY_MISMATCH]
 
 
 def _golden() -> list[tuple[str, str]]:
