@@ -27,7 +27,7 @@ from address.gazetteer import is_place
 from address.model import ParsedAddress
 from address.rules import detect_country, is_region, postcode_before_town
 
-__all__ = ["Extracted", "Extras", "cut_spans", "from_house", "split_extras"]
+__all__ = ["Extracted", "Extras", "cut_spans", "from_house", "from_road", "split_extras"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +167,10 @@ _PLACE_WORDS = _word_set(
 )
 # Place words that are also common surnames, read as one after a first name: "Joseph Hill".
 _PLACE_SURNAMES = _word_set("hill wood ford field moor mill brook")
+# More such surnames, read as one where a parse has put a name ("Brendan West" in ``house``).
+_PARSE_SURNAMES = _PLACE_SURNAMES | _word_set(
+    "west east north south green cross banks mills hall woods fields chambers bank"
+)
 # Words that join the parts of a town's name: "Burton upon Trent", "Boulogne-sur-Mer".
 _TOWN_LINKS = _word_set("on upon under cum sur lès lez-")
 # Articles and prepositions that open street names: "Am Deich", "The Maltings", "Im Hof".
@@ -414,9 +418,12 @@ def _words(piece: str) -> list[str]:
     return piece.split()
 
 
-def _is_person(piece: str, *, cued: bool = False) -> bool:
+def _is_person(
+    piece: str, *, cued: bool = False, surnames: frozenset[str] = _PLACE_SURNAMES
+) -> bool:
     """ "John Smith", "Dr. Maria García López", "Jan de Vries" are; "Rose Cottage",
-    "Kingsway House", "Park Avenue" are not."""
+    "Kingsway House", "Park Avenue" are not; ``surnames`` are place words that may end
+    a name ("Joseph Hill")."""
     words = _words(piece)
     titles = 0
     while titles < len(words) and words[titles].lower().rstrip(".") in _TITLES:
@@ -430,7 +437,7 @@ def _is_person(piece: str, *, cued: bool = False) -> bool:
         return False
     for i, word in enumerate(core):
         bare = word.lower().strip(".,'’")
-        surname = 0 < i == len(core) - 1 and bare in _PLACE_SURNAMES
+        surname = 0 < i == len(core) - 1 and bare in surnames
         place = bare in _PLACE_WORDS and not surname
         if place or bare in _TOWN_LINKS or bare in _UNIT_WORDS or _STREET_SUFFIX.search(bare):
             return False
@@ -658,7 +665,12 @@ def _is_bare_company(piece: str, region: str, *, alone: bool) -> bool:
     if len(words) != 1 or not re.fullmatch(r"[A-ZÀ-Þ][a-zß-ÿ'’]+(?:-[A-ZÀ-Þ][a-zß-ÿ'’]+)?", piece):
         return False
     parts = piece.lower().split("-")
-    if any(p in _PLACE_WORDS or p in _TITLES or _STREET_SUFFIX.search(p) for p in parts):
+    # A double name may hold one place-like surname: "Davies-Hall", "Young-Green".
+    surnames = [p for p in parts if p in _PARSE_SURNAMES] if len(parts) == 2 else []
+    if len(surnames) > 1 or any(
+        (p in _PLACE_WORDS and p not in surnames) or p in _TITLES or _STREET_SUFFIX.search(p)
+        for p in parts
+    ):
         return False
     if not alone or (len(parts) == 1 and (_is_first_name(piece) or region in _NAMED_HOUSES)):
         return False
@@ -863,26 +875,162 @@ def from_house(parsed: ParsedAddress, country: str | None) -> tuple[ParsedAddres
     moody and martin") to ``company``, and a name ("laurence hubert") to ``recipient``:
     ``from_house(ParsedAddress(house="laurence hubert", house_number="16",
     road="rue de hiribehere"), "FR")`` gives the address without ``house`` and
-    ``Extras(recipient="laurence hubert")``.
+    ``Extras(recipient="laurence hubert")``; so do "lauren green" and "davies-hall".
     """
     house = parsed.house
-    if not house or not house.strip():
+    # Without a street the name is what the address stands on: the farm "Neðribær,
+    # 607 Akureyri", the church "Miðgarðakirkja, 611 Grímsey".
+    if not house or not house.strip() or not parsed.road:
         return parsed, Extras()
     region = (country or "US").upper()
     words = [w.strip(".,'’") for w in house.lower().split()]
     named = house.title()
     if _NOTE_STRONG.search(house) or _is_note(house):
         kind = "instructions"
+    elif _is_person(named, surnames=_PARSE_SURNAMES) and not _is_place_name(named, region):
+        kind = "recipient"
+    elif _is_bare_company(named, region, alone="-" in house):
+        kind = "company"
     elif (
         any(w in _PLACE_WORDS or w in _BUILDING_WORDS or w in _UNIT_WORDS for w in words)
         or _has_digit(house)
         or _is_place_name(named, region)
     ):
         return parsed, Extras()
-    elif _is_company(named, region, first=True) or _is_bare_company(named, region, alone=False):
+    elif _is_company(named, region, first=True):
         kind = "company"
-    elif _is_person(named) or region not in _NAMED_HOUSES:
-        kind = "recipient"
     else:
         return parsed, Extras()
     return replace(parsed, house=None), Extras(**{kind: house})
+
+
+# Languages whose streets open with their type word: "Rue", "Avenue", "Calle", "Via".
+_TYPE_FIRST = frozenset({"FR", "ES", "IT", "BE", "PT"})
+_ROAD_TOKEN = re.compile(r"[^\s,;|()]+|[,;|()]")
+
+
+def _fold_token(token: str) -> str:
+    return token.lower().strip(".,'’")
+
+
+def _road_name(piece: str, region: str, *, type_first: bool) -> dict[str, str] | None:
+    """What a stray run of road words names, if anything: a person ("Sandra West", "Dr.
+    Stephen Cross"), a company ("Johnson-Bailey", "Cox LLC"), both ("Ms Lynda Green
+    Wilkinson-Warner"), or a lone surname before "Rue"/"Avenue" ("Laurent")."""
+    if _is_place_name(piece, region) or _has_digit(piece):
+        return None
+    if _is_person(piece, surnames=_PARSE_SURNAMES):
+        return {"recipient": piece}
+    if _is_company(piece, region, first=False) or _is_bare_company(
+        piece, region, alone="-" in piece or type_first
+    ):
+        return {"company": piece}
+    tokens = piece.split()
+    for k in range(2, len(tokens)):
+        head, rest = " ".join(tokens[:k]), " ".join(tokens[k:])
+        if _is_person(head, surnames=_PARSE_SURNAMES) and (
+            _is_company(rest, region, first=False) or _is_bare_company(rest, region, alone=True)
+        ):
+            return {"recipient": head, "company": rest}
+    return None
+
+
+def from_road(
+    parsed: ParsedAddress, text: str, country: str | None
+) -> tuple[ParsedAddress, Extras]:
+    """Move out of libpostal's ``road`` a name it glued on from another part of the text.
+
+    ``from_road(ParsedAddress(road="sandra west 1934 powers st"), "Sandra West, 1934
+    POWERS ST, Cincinnati, OH 45231", "US")`` gives road "powers st", house number "1934"
+    and ``Extras(recipient="Sandra West")``; so go "Johnson-Bailey" after "9 Howard Park
+    Corner" and "Laurent" before "2 Rue du Prof Jacques Monod". Streets that run over a
+    comma ("Queen Elizabeth Square", "Grange Road West Kirby") stay whole.
+    """
+    road = parsed.road
+    if not road:
+        return parsed, Extras()
+    region = (country or "US").upper()
+    found: list[tuple[str, str, int]] = []
+    part = 0
+    for token in _ROAD_TOKEN.findall(text):
+        if token in ",;|()":
+            part += 1
+        elif _fold_token(token):
+            found.append((token, _fold_token(token), part))
+    keys = [_fold_token(t) for t in road.split()]
+    spots: list[int] = []
+    at = 0
+    for key in keys:
+        at = next((i for i in range(at, len(found)) if found[i][1] == key), -1)
+        if not key or at < 0:
+            return parsed, Extras()
+        spots.append(at)
+        at += 1
+    number_key = _fold_token(parsed.house_number.split()[0]) if parsed.house_number else None
+    number = next((i for i, f in enumerate(found) if f[1] == number_key), None)
+    # Runs of road words: a new one at each comma and at the house number.
+    runs: list[list[int]] = []
+    for n, spot in enumerate(spots):
+        prev = spots[n - 1] if n else None
+        cut = prev is None or found[prev][2] != found[spot][2]
+        if not cut and number is not None and prev is not None and prev < number < spot:
+            cut = True
+        if cut:
+            runs.append([])
+        runs[-1].append(n)
+    words = road.split()
+    digit = next((n for n in range(len(words)) if words[n][:1].isdigit()), None)
+    if digit is not None:
+        # "sandra west 1934 powers st": the number opens the street.
+        runs = [
+            piece
+            for run in runs
+            for piece in (
+                [run[: run.index(digit)], run[run.index(digit) :]]
+                if digit in run and run.index(digit)
+                else [run]
+            )
+        ]
+    if len(runs) < 2:
+        return parsed, Extras()
+    street = next(
+        (
+            k
+            for k, run in enumerate(runs)
+            if (digit is not None and digit in run)
+            or (
+                number is not None
+                and found[spots[run[0]]][2] == found[number][2]
+                and spots[run[0]] > number
+            )
+        ),
+        None,
+    )
+    if street is None:
+        return parsed, Extras()
+    type_first = region in _TYPE_FIRST and keys[runs[street][0]] in _PLACE_WORDS
+    taken: dict[str, list[str]] = {}
+    drop: set[int] = set()
+    for k, run in enumerate(runs):
+        if k == street or (k not in (street - 1, street + 1)):
+            continue
+        piece = " ".join(found[spots[n]][0] for n in run)
+        named = _road_name(piece, region, type_first=type_first and k == street - 1)
+        if named is None:
+            continue
+        for kind, value in named.items():
+            taken.setdefault(kind, []).append(value)
+        drop.update(run)
+    if not drop:
+        return parsed, Extras()
+    changes: dict[str, str] = {}
+    if digit is not None and runs[street][0] == digit and not parsed.house_number:
+        changes["house_number"] = words[digit]
+        drop.add(digit)
+    rest = " ".join(w for n, w in enumerate(words) if n not in drop)
+    # What is left must still name a street, not just its type ("Square", "Jr Blvd").
+    plain = _PLACE_WORDS | _NAME_SUFFIXES | _COMPASS | _PARTICLES
+    if all(_fold_token(w) in plain or _has_digit(w) for w in rest.split()):
+        return parsed, Extras()
+    extras = Extras(**{kind: " ".join(values) for kind, values in taken.items()})
+    return replace(parsed, road=rest, **changes), extras

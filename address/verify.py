@@ -50,7 +50,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from address.errors import WorkStoppedError
-from address.extras import from_house, split_extras
+from address.extras import from_house, from_road, split_extras
 from address.fields import AddressFields, apply_fields
 from address.libpostal import expand, parse
 from address.model import LOCALITY_LABELS, REASON_MESSAGES, ParsedAddress, Reason
@@ -379,6 +379,9 @@ def _read(item: str | AddressFields, country: str | None) -> _Reading:
     parsed = repair(parse(unit.address, code), unit.address, code)
     # A name or a note the text cuts left in place, which libpostal calls a building.
     parsed, from_parse = from_house(parsed, code)
+    # ... or glued onto the street from a part of its own ("Sandra West, 1934 Powers St").
+    parsed, from_glued = from_road(parsed, unit.address, code)
+    from_parse = from_parse.merged(from_glued)
     if unit.unit is not None:
         parsed = replace(parsed, unit=unit.unit)
     if fields is not None:

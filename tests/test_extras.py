@@ -8,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from address.extras import Extracted, Extras, cut_spans, from_house, split_extras
+from address.extras import Extracted, Extras, cut_spans, from_house, from_road, split_extras
 from address.model import ParsedAddress
 
 # Real addresses, and building, street and town names that read like people or notes.
@@ -353,6 +353,9 @@ def test_merged_keeps_what_it_has() -> None:
         ("laurence hubert", {"recipient": "laurence hubert"}),
         ("jensen group", {"company": "jensen group"}),
         ("abstellort garage", {"instructions": "abstellort garage"}),
+        ("brendan west", {"recipient": "brendan west"}),
+        ("stephen green", {"recipient": "stephen green"}),
+        ("davies-hall", {"company": "davies-hall"}),
     ],
 )
 def test_from_house_moves_what_is_no_building(house: str, extras: dict[str, str]) -> None:
@@ -404,3 +407,60 @@ def test_known_good_addresses_give_no_extras(reference_sample: pd.DataFrame) -> 
 def test_streets_and_farms_of_the_default_data_stay_whole(text: str) -> None:
     assert split_extras(text).extras.as_dict() == {}
     assert split_extras(text).address == text
+
+
+@pytest.mark.parametrize(
+    ("road", "number", "text", "country", "kept", "extras"),
+    [
+        (
+            "sandra west 1934 powers st",
+            None,
+            "Sandra West, 1934 POWERS ST, Cincinnati, OH 45231",
+            "US",
+            ("powers st", "1934"),
+            {"recipient": "Sandra West"},
+        ),
+        (
+            "dr. stephen cross 3177 palmyra dr",
+            None,
+            "Dr. Stephen Cross, 3177 PALMYRA DR, Apt 13D, Cincinnati, OH 45231",
+            "US",
+            ("palmyra dr", "3177"),
+            {"recipient": "Dr. Stephen Cross"},
+        ),
+        (
+            "howard park corner johnson-bailey",
+            "9",
+            "9 Howard Park Corner, Johnson-Bailey, LETCHWORTH GARDEN CITY, SG6 1PQ",
+            "GB",
+            ("howard park corner", "9"),
+            {"company": "Johnson-Bailey"},
+        ),
+    ],
+)
+def test_from_road_moves_names_glued_on(
+    road: str,
+    number: str | None,
+    text: str,
+    country: str,
+    kept: tuple[str, str],
+    extras: dict[str, str],
+) -> None:
+    moved, got = from_road(ParsedAddress(house_number=number, road=road), text, country)
+    assert ((moved.road, moved.house_number), got.as_dict()) == (kept, extras)
+
+
+@pytest.mark.parametrize(
+    ("road", "number", "text", "country"),
+    [
+        ("grange road west kirby", "12", "12 Grange Road, West Kirby, Wirral, CH48 4DY", "GB"),
+        ("van buren dr sw", "2917", "2917 Van Buren Dr SW, Cedar Rapids, IA 52404", "US"),
+        ("rue du docteur roux", "3", "3 Rue du Docteur Roux, 75015 Paris", "FR"),
+        ("dr martin luther king jr blvd", "12", "Dr Martin Luther King, 12 Jr Blvd, Miami", "US"),
+        ("queen elizabeth square", "4", "Queen Elizabeth, 4 Square, Glasgow", "GB"),
+    ],
+)
+def test_from_road_keeps_streets_whole(road: str, number: str, text: str, country: str) -> None:
+    """ "Grange Road, West Kirby" runs over a comma; "Square" alone names no street."""
+    parsed = ParsedAddress(house_number=number, road=road)
+    assert from_road(parsed, text, country) == (parsed, Extras())

@@ -218,3 +218,14 @@ def test_verify_decides_on_the_classifiers_own_valid_probability(
     p_valid = classifier.classify(text, "DE").valid_probability
     assert result.classifier_used
     assert result.confidence == pytest.approx(max(p_valid, 1 - p_valid), abs=1e-4)
+
+
+def test_known_good_addresses_lose_nothing_to_extras(
+    reference_sample: pd.DataFrame, index: AddressIndex
+) -> None:
+    """A farm, a church or a street named like a person ("Neðribær, 607 Akureyri",
+    "2115 Linden Dr SE") is the address itself: nothing of it goes into extras."""
+    texts = list(reference_sample["address"])
+    results = verify_batch(texts, searcher=index, classifier=None)
+    taken = {t: dict(r.extras) for t, r in zip(texts, results, strict=True) if r.extras}
+    assert len(taken) <= len(texts) // 500, taken
