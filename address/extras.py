@@ -209,7 +209,7 @@ _JOINED_ACROSS = re.compile(
 # Where houses bear names, a lone word before the street is one ("Gleneagles, 12 High St").
 _NAMED_HOUSES = frozenset({"GB", "IE", "IM", "JE", "GG"})
 _JOINED_NAMES = re.compile(
-    r"^[A-ZÀ-Þ][\w'’\-]+(?:\s*,\s*[A-ZÀ-Þ][\w'’\-]+)*\s+(?:and|&|und|et|e|y|en)\s+[A-ZÀ-Þ][\w'’\-]+$"
+    r"^[A-ZÀ-Þ][\w'’\-]+(?:\s*,\s*[A-ZÀ-Þ][\w'’\-]+)*\s+(?i:and|&|und|et|e|y|en)\s+[A-ZÀ-Þ][\w'’\-]+$"
 )
 
 # Words and phrases that open a delivery note, per language. Verbs are only read as a note
@@ -440,6 +440,8 @@ def _is_person(
         surname = 0 < i == len(core) - 1 and bare in surnames
         place = bare in _PLACE_WORDS and not surname
         if place or bare in _TOWN_LINKS or bare in _UNIT_WORDS or _STREET_SUFFIX.search(bare):
+            return False
+        if i and bare in _CONJUNCTIONS:  # "Rose and Crown" is a pub
             return False
         if not re.fullmatch(r"[^\W\d_][^\W\d_'’.\-]*(?:['’.\-][^\W\d_]+)*\.?", word):
             return False
@@ -889,7 +891,7 @@ def from_house(parsed: ParsedAddress, country: str | None) -> tuple[ParsedAddres
         kind = "instructions"
     elif _is_person(named, surnames=_PARSE_SURNAMES) and not _is_place_name(named, region):
         kind = "recipient"
-    elif _is_bare_company(named, region, alone="-" in house):
+    elif _is_bare_company(named, region, alone="-" in house) or _is_firm(named):
         kind = "company"
     elif (
         any(w in _PLACE_WORDS or w in _BUILDING_WORDS or w in _UNIT_WORDS for w in words)
@@ -902,6 +904,24 @@ def from_house(parsed: ParsedAddress, country: str | None) -> tuple[ParsedAddres
     else:
         return parsed, Extras()
     return replace(parsed, house=None), Extras(**{kind: house})
+
+
+_CONJUNCTIONS = _word_set("and & und et e y en")
+
+
+def _is_firm(name: str) -> bool:
+    """Surnames joined as a firm ("Banks, Hussain And Newman", "Wells And Hodges"), where
+    a place word may be a surname but a building word may not ("Sand And Gravel Works")."""
+    words = [w.strip(",").lower() for w in name.split()]
+    names = words[:-2] + words[-1:]
+    return (
+        3 <= len(words) <= 5
+        and words[-2] in _CONJUNCTIONS
+        and not any(w in _CONJUNCTIONS for w in names)
+        and not any(
+            w in _BUILDING_WORDS or (w in _PLACE_WORDS and w not in _PARSE_SURNAMES) for w in names
+        )
+    )
 
 
 # Languages whose streets open with their type word: "Rue", "Avenue", "Calle", "Via".

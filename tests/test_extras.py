@@ -464,3 +464,19 @@ def test_from_road_keeps_streets_whole(road: str, number: str, text: str, countr
     """ "Grange Road, West Kirby" runs over a comma; "Square" alone names no street."""
     parsed = ParsedAddress(house_number=number, road=road)
     assert from_road(parsed, text, country) == (parsed, Extras())
+
+
+@pytest.mark.parametrize(
+    ("house", "company"),
+    [
+        ("banks hussain and newman", "banks hussain and newman"),
+        ("wells and hodges", "wells and hodges"),
+        ("sand and gravel works", None),
+    ],
+)
+def test_a_firm_of_surnames_left_as_a_building_is_a_company(
+    house: str, company: str | None
+) -> None:
+    parsed = ParsedAddress(house=house, house_number="400", road="westdale lane")
+    _, extras = from_house(parsed, "GB")
+    assert extras.company == company
