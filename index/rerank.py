@@ -17,8 +17,8 @@ components the query gives, blended with whole-text similarity::
 
 capped at 0.79 when both have a house number and they differ, at 0.85 when
 the query has one and the row (a street-level record) has none, and at 0.59 when
-the query names a town or a postcode and the row agrees with neither (town
-similarity below 0.75, postcode neither equal nor one typo or swap away): "350 5th Ave,
+the query names a town or a postcode and the row agrees with neither (the town
+libpostal read below 0.9 similar, the row's postcode not in the query): "350 5th Ave,
 New York, NY 10118" is not "350 W 34th Ave, Marion, IA 52302". What a score
 means, the same for every query:
 
@@ -39,7 +39,6 @@ from functools import lru_cache
 from importlib import resources
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import OSA
 
 from address.model import ParsedAddress
 from index.keys import address_key
@@ -67,8 +66,9 @@ _COMPONENT_SHARE = 0.85
 _NUMBER_DIFFERS_CAP = 0.79
 _NUMBER_UNKNOWN_CAP = 0.85
 _OTHER_PLACE_CAP = 0.59
-# Town similarity from which a town counts as the same one (a typo: "Anamoza" / "Anamosa").
-_SAME_TOWN = 0.75
+# Town similarity from which a town counts as the same one (a typo: "Anamossa" / "Anamosa";
+# not "Northampton" / "Southampton", 0.82).
+_SAME_TOWN = 0.9
 # The digits at the start of a house number: "12b" -> "12", "1204-1206" -> "1204".
 LEADING_DIGITS = re.compile(r"^\d+")
 
@@ -207,7 +207,7 @@ def _token_values(query: QueryParts, row: RowParts) -> dict[str, float | None]:
 
 
 def _combine(
-    values: dict[str, float | None], query: QueryParts, row: RowParts, text: float
+    values: dict[str, float | None], row: RowParts, text: float, same_place: bool
 ) -> tuple[float, tuple[str, ...]]:
     total = weight_sum = 0.0
     matched: list[str] = []
@@ -221,7 +221,7 @@ def _combine(
     components = total / weight_sum if weight_sum else text
     score = _COMPONENT_SHARE * components + (1 - _COMPONENT_SHARE) * text
     number = values["house_number"]
-    if not _same_place(values, query, row):
+    if not same_place:
         return min(score, _OTHER_PLACE_CAP), tuple(matched)
     if number is None:
         # The query names a street only; a street-level record is the better answer.
@@ -233,21 +233,24 @@ def _combine(
     return min(score, cap), tuple(matched)
 
 
-def _same_place(values: dict[str, float | None], query: QueryParts, row: RowParts) -> bool:
+def _same_place(
+    parsed: dict[str, float | None],
+    tokens: dict[str, float | None],
+    query: QueryParts,
+    row: RowParts,
+) -> bool:
     """Whether the row can be in the place the query names: the query names no town
-    or postcode, the row has neither, or one of them agrees (a postcode one typo
-    or swap away counts: "52206" or "52250" for "52205")."""
+    or postcode, the row has neither, the row's postcode is in the query, or the town
+    libpostal read agrees (a typo aside). The town is not looked for among the query's
+    other words: "195 Lonon Road, Reading" names Reading, not London."""
     if (query.locality is None and query.postcode is None) or (
         row.locality is None and row.postcode is None
     ):
         return True
-    if values["postcode"] == 1.0 or (values["locality"] or 0.0) >= _SAME_TOWN:
-        return True
     return (
-        query.postcode is not None
-        and row.postcode is not None
-        and len(query.postcode) == len(row.postcode)
-        and OSA.distance(query.postcode, row.postcode) <= 1
+        parsed["postcode"] == 1.0
+        or tokens["postcode"] == 1.0
+        or (parsed["locality"] or 0.0) >= _SAME_TOWN
     )
 
 
@@ -264,10 +267,9 @@ def agreement(query: QueryParts, row: RowParts) -> tuple[float, tuple[str, ...]]
         it scores ~0.6 with ``("road", "locality")``.
     """
     text = fuzz.token_set_ratio(query.key, row.key) / 100.0
-    return max(
-        _combine(_parsed_values(query, row), query, row, text),
-        _combine(_token_values(query, row), query, row, text),
-    )
+    parsed, tokens = _parsed_values(query, row), _token_values(query, row)
+    same_place = _same_place(parsed, tokens, query, row)
+    return max(_combine(parsed, row, text, same_place), _combine(tokens, row, text, same_place))
 
 
 def tie_break(query: QueryParts, row: RowParts) -> float:

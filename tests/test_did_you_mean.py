@@ -67,10 +67,36 @@ def test_one_agreeing_place_or_a_town_typo_is_enough(town: str, postcode: str | 
     assert score >= 0.85
 
 
-def test_a_postcode_one_typo_away_still_finds_its_street() -> None:
-    parts = {"house_number": "350", "road": "w 34th ave", "postcode": "52320"}
-    score, _ = agreement(query_parts("350 w 34th ave 52320", ParsedAddress(**parts)), ROW)
-    assert score >= 0.85
+@pytest.mark.parametrize(
+    ("text", "parts", "row"),
+    [
+        # The street's typo reads like the row's town; the town written is another one.
+        (
+            "195 lonon road reading rg1 3nx",
+            {"house_number": "195", "road": "lonon road", "city": "reading", "postcode": "rg1 3nx"},
+            RowParts("195 perry vale london se23 2jf", "195", "perry vale", "se232jf", "london"),
+        ),
+        # Two towns alike in writing, far apart.
+        (
+            "1a copice drive northampton nn3 6nd",
+            {"house_number": "1a", "road": "copice drive", "city": "northampton"},
+            RowParts(
+                "1a the broadway southampton so17 2we", "1a", "the broadway", None, "southampton"
+            ),
+        ),
+        # Two real postcodes one swap apart.
+        (
+            "blankeheimer strasse 6 53539 kelberg",
+            {"house_number": "6", "road": "blankeheimer strasse", "postcode": "53539"},
+            RowParts("kirchweg 6 53359 rheinbach", "6", "kirchweg", "53359", "rheinbach"),
+        ),
+    ],
+)
+def test_a_row_elsewhere_is_never_the_same_street(
+    text: str, parts: dict[str, str], row: RowParts
+) -> None:
+    score, _ = agreement(query_parts(text, ParsedAddress(**parts)), row)
+    assert score < 0.60
 
 
 @pytest.mark.parametrize("text", ELSEWHERE)
