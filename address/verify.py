@@ -1,4 +1,12 @@
-"""Verdict assembly: normalize → parse → country rules → index search → classifier.
+"""Verdict assembly: normalize → extras out → unit → parse and repair → country rules →
+index search → classifier.
+
+Before anything is judged, what is not the address (a recipient, a company, a phone
+number, an e-mail, a URL, delivery instructions) is taken out of the text and returned
+in ``extras`` (:mod:`address.extras`), a unit written anywhere is found
+(:mod:`address.units`), and a parse that lost a part the text plainly holds is repaired
+(:mod:`address.repair`). A form's fields (:class:`address.fields.AddressFields`) decide
+the town, region and postcode themselves.
 
 ``verify`` receives its collaborators (a searcher over known-good addresses and
 a validity classifier) as arguments; it knows nothing of how they are built.
@@ -37,7 +45,10 @@ scores: ≥ 0.95 same address, 0.85–0.95 same address with a minor difference,
    else ``none``.
 
 "Did you mean" suggestions are given when the input is not an exact match, and
-only candidates scoring ≥ ``SUGGESTION_SCORE`` (0.60, the same street or better).
+only candidates scoring ≥ ``SUGGESTION_SCORE`` (0.60: the same street, with the town or
+the postcode agreeing when the input names one). ``coverage`` is ``outside`` when no
+candidate agrees on the town or postcode (or, for an input naming neither, on the
+street): the known-good data cannot judge the address, and no suggestion is offered.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ STAGES: dict[str, tuple[list[str], int, str]] = {
     ),
     "datasets": (["eval.datasets_eval"], 20, "suggest, autocomplete, verify on ../shared/datasets"),
     "production": (
-        ["eval.bench_production"], 10,
+        ["eval.bench_production"], 6,
         "production-shaped verify requests (extras, units, fields), new code vs 360ff93",
     ),
     "classifier": (["eval.classifier_eval"], 25, "classifier vs rules and zero-shot"),
