@@ -183,6 +183,14 @@ _STREET_SUFFIX = re.compile(
     r"|kade|singel|dijk|dreef|steeg|vej|gade|gatan|vägen|veien|gata|street|road)$",
     re.IGNORECASE,
 )
+
+
+def _street_word(word: str) -> bool:
+    """ "mühlenstraße", "nordring" end as streets do; the surnames "häring", "pickering"
+    do not."""
+    return bool(_STREET_SUFFIX.search(word)) and not re.search(r"(?:e|ä)ring$", word)
+
+
 # Company suffixes ("Acme Corp", "Müller GmbH") and words that end or open a company name.
 _COMPANY_SUFFIX = re.compile(
     r"(?:\b(?:inc|incorporated|llc|l\.l\.c|llp|ltd|limited|corp|corporation|plc|pty|pte"
@@ -239,6 +247,7 @@ _NOTE_START = re.compile(rf"^\s*(?:{_NOTE_VERBS})\b", re.IGNORECASE)
 _NOTE_STRONG = re.compile(
     r"(?<!\w)(?:please|pls|bitte|por\s+favor|per\s+favore|svp|s['’]il\s+vous\s+pla[iî]t|"
     r"leave\s+(?:at|with|in|on|by|behind|it|the|parcel|package)|ring\s+(?:the|twice|bell|door)|"
+    r"knock\s+(?:loudly|twice|hard|on\s+the)|"
     r"call\s+(?:before|on|when|me|upon|ahead|if)|deliver\s+(?:to|before|after|between|only)|"
     r"(?:gate|door|entry|access|building)\s+code|buzzer|digicode|code\s+porte|code\s+d['’]entrée|"
     r"klingeln|abstellen|abgeben|beim\s+nachbarn|sonnez|sonner|livrer|laisser|déposer|"
@@ -439,7 +448,7 @@ def _is_person(
         bare = word.lower().strip(".,'’")
         surname = 0 < i == len(core) - 1 and bare in surnames
         place = bare in _PLACE_WORDS and not surname
-        if place or bare in _TOWN_LINKS or bare in _UNIT_WORDS or _STREET_SUFFIX.search(bare):
+        if place or bare in _TOWN_LINKS or bare in _UNIT_WORDS or _street_word(bare):
             return False
         if i and bare in _CONJUNCTIONS:  # "Rose and Crown" is a pub
             return False
@@ -607,12 +616,19 @@ def _take_parts(work: str, take: _Take, region: str) -> None:
             take("recipient", start, end)
         else:
             kept[i] = True
-    taken_name = False
+    taken_name = note_open = False
     for i, (start, end) in enumerate(segments):
         if not kept[i]:
             taken_name = taken_name and i == skip
+            note_open = False
             continue
         piece = pieces[i]
+        if note_open and _continues_note(piece, region):
+            # "63454 Hanau Nicht klingeln, Baby schläft": the note goes on in this part.
+            take("instructions", start, end)
+            note_open = False
+            continue
+        note_open = False
         before = [j for j in range(i) if kept[j]]
         after = [j for j in range(i + 1, len(segments)) if kept[j]]
         leading = not before if first_digit is None else i < first_digit
@@ -635,9 +651,10 @@ def _take_parts(work: str, take: _Take, region: str) -> None:
         elif (first_digit is None or i <= first_digit) and _take_leading_name(
             piece, start, take, region
         ):
-            continue
+            # "Sandra Roberts 1680 Brunnerwood Dr … OH 45238 Call on arrival"
+            note_open = _take_inline_note(piece, start, end, take)
         elif not _take_trailing_name(piece, start, take, region):
-            _take_inline_note(piece, start, end, take)
+            note_open = _take_inline_note(piece, start, end, take)
 
 
 def _is_place_name(name: str, region: str) -> bool:
@@ -670,8 +687,7 @@ def _is_bare_company(piece: str, region: str, *, alone: bool) -> bool:
     # A double name may hold one place-like surname: "Davies-Hall", "Young-Green".
     surnames = [p for p in parts if p in _PARSE_SURNAMES] if len(parts) == 2 else []
     if len(surnames) > 1 or any(
-        (p in _PLACE_WORDS and p not in surnames) or p in _TITLES or _STREET_SUFFIX.search(p)
-        for p in parts
+        (p in _PLACE_WORDS and p not in surnames) or p in _TITLES or _street_word(p) for p in parts
     ):
         return False
     if not alone or (len(parts) == 1 and (_is_first_name(piece) or region in _NAMED_HOUSES)):
@@ -772,11 +788,12 @@ def _note_end(piece: str) -> int:
     return len(piece)
 
 
-def _take_inline_note(piece: str, start: int, end: int, take: _Take) -> None:
-    """A note in the same part as the address: "…, NY 10118 leave at back door"."""
+def _take_inline_note(piece: str, start: int, end: int, take: _Take) -> bool:
+    """A note in the same part as the address: "…, NY 10118 leave at back door"; true
+    when it runs to the end of the part, so the next part may go on with it."""
     strong = _NOTE_STRONG.search(piece)
     if not strong or strong.start() == 0:
-        return
+        return False
     at = strong.start()
     negation = re.search(
         r"(?:(?<!\w)(?:nicht|not|ne|pas|no|niet|non|bitte)\s+)+$", piece[:at], re.I
@@ -787,6 +804,7 @@ def _take_inline_note(piece: str, start: int, end: int, take: _Take) -> None:
     whole = not _has_digit(head) and len(words) <= 3 and words[0].islower()
     stop = at + _note_end(piece[at:])
     take("instructions", start if whole else start + at, start + stop)
+    return stop == len(piece)
 
 
 def _is_cued_name(rest: str) -> bool:
@@ -870,7 +888,9 @@ _BUILDING_WORDS = _word_set(
 
 
 def from_house(parsed: ParsedAddress, country: str | None) -> tuple[ParsedAddress, Extras]:
-    """Move out of libpostal's ``house`` what is no building name.
+    """Move out of libpostal's ``house`` what is no building name, and out of its
+    ``suburb``, ``state_district`` and ``country`` a company name read as a place
+    ("Burns-Rice" after "CINCINNATI OH 45231 Apt. 27", see :func:`_from_places`).
 
     ``house="rose cottage"`` (or "kingsway house", "bâtiment a", "unit 4") stays; a note
     ("abstellort garage") goes to ``instructions``, a company ("jensen group", "parker,
@@ -879,6 +899,40 @@ def from_house(parsed: ParsedAddress, country: str | None) -> tuple[ParsedAddres
     road="rue de hiribehere"), "FR")`` gives the address without ``house`` and
     ``Extras(recipient="laurence hubert")``; so do "lauren green" and "davies-hall".
     """
+    parsed, names = _from_places(parsed, (country or "US").upper())
+    parsed, extras = _from_house(parsed, country)
+    if names:
+        extras = replace(extras, company=" ".join(filter(None, [extras.company, *names])))
+    return parsed, extras
+
+
+# Fields libpostal fills with a company name it took for a place.
+_PLACE_FIELDS = ("suburb", "city_district", "state_district", "state", "country")
+
+
+def _from_places(parsed: ParsedAddress, region: str) -> tuple[ParsedAddress, list[str]]:
+    """Double names ("burns-rice", "ward-mccarthy") in the place fields, and a lone surname
+    where ``country`` names no country ("lachmann") or, where houses bear no names, in a
+    field above the town ("peron" after "60290 Cambronne-lès-Clermont"); only when the
+    address has a street."""
+    if not parsed.road:
+        return parsed, []
+    names: list[str] = []
+    changes: dict[str, None] = {}
+    for field in _PLACE_FIELDS:
+        value = getattr(parsed, field)
+        named = value.title() if value else ""
+        lone = (field == "country" and detect_country(ParsedAddress(country=value)) is None) or (
+            field != "suburb" and region in _UNNAMED_HOUSES - {"US"}
+        )
+        if named and ("-" in named or lone) and _is_bare_company(named, region, alone=True):
+            names.append(value)
+            changes[field] = None
+    return (replace(parsed, **changes), names) if changes else (parsed, [])
+
+
+def _from_house(parsed: ParsedAddress, country: str | None) -> tuple[ParsedAddress, Extras]:
+    """What :func:`from_house` takes out of ``house``."""
     house = parsed.house
     # Without a street the name is what the address stands on: the farm "Neðribær,
     # 607 Akureyri", the church "Miðgarðakirkja, 611 Grímsey".
@@ -891,7 +945,7 @@ def from_house(parsed: ParsedAddress, country: str | None) -> tuple[ParsedAddres
         kind = "instructions"
     elif _is_person(named, surnames=_PARSE_SURNAMES) and not _is_place_name(named, region):
         kind = "recipient"
-    elif _is_bare_company(named, region, alone="-" in house) or _is_firm(named):
+    elif _is_bare_company(named, region, alone=_lone_house(house, country)) or _is_firm(named):
         kind = "company"
     elif (
         any(w in _PLACE_WORDS or w in _BUILDING_WORDS or w in _UNIT_WORDS for w in words)
@@ -904,6 +958,18 @@ def from_house(parsed: ParsedAddress, country: str | None) -> tuple[ParsedAddres
     else:
         return parsed, Extras()
     return replace(parsed, house=None), Extras(**{kind: house})
+
+
+# Where houses and farms bear no names, so a lone word in ``house`` is a surname.
+_UNNAMED_HOUSES = frozenset({"DE", "AT", "CH", "FR", "BE", "NL", "LU", "ES", "IT", "PT", "US"})
+
+
+def _lone_house(house: str, country: str | None) -> bool:
+    """Whether a single name in ``house`` stands alone as a company: a double name
+    ("davies-hall") anywhere, one surname ("speer" before "Zum Wiesental 4") where the
+    country is known and its houses bear no names (not the farm in "Vaðnes Borgartún 1,
+    805 Selfoss")."""
+    return "-" in house or (country or "").upper() in _UNNAMED_HOUSES
 
 
 _CONJUNCTIONS = _word_set("and & und et e y en")
@@ -931,6 +997,25 @@ _ROAD_TOKEN = re.compile(r"[^\s,;|()]+|[,;|()]")
 
 def _fold_token(token: str) -> str:
     return token.lower().strip(".,'’")
+
+
+def _is_lone_surname(piece: str, town: str | None) -> bool:
+    """A part of its own next to a "Rue"/"Avenue" street that is a surname, even one the
+    gazetteer knows as a place or a first name ("Besson, 9 Avenue Gayot", "Le Roux, 14 Rue
+    Boussingault"), unless it is the town the address names."""
+    words = piece.split()
+    if len(words) == 2 and words[0].lower() not in _PARTICLES:
+        return False
+    bare = words[-1].lower()
+    return (
+        len(words) <= 2
+        and piece.lower() != (town or "").lower()
+        and bool(re.fullmatch(r"[A-ZÀ-Þ][a-zß-ÿ'’]+(?:-[A-ZÀ-Þ][a-zß-ÿ'’]+)?", words[-1]))
+        and not any(
+            p in _PLACE_WORDS or p in _TITLES or p in _UNIT_WORDS or _street_word(p)
+            for p in bare.split("-")
+        )
+    )
 
 
 def _road_name(piece: str, region: str, *, type_first: bool) -> dict[str, str] | None:
@@ -1035,6 +1120,11 @@ def from_road(
         if k == street or (k not in (street - 1, street + 1)):
             continue
         piece = " ".join(found[spots[n]][0] for n in run)
+        own_part = found[spots[run[0]]][2] != found[spots[runs[street][0]]][2]
+        if type_first and own_part and _is_lone_surname(piece, parsed.city):
+            taken.setdefault("company", []).append(piece)
+            drop.update(run)
+            continue
         named = _road_name(piece, region, type_first=type_first and k == street - 1)
         if named is None:
             continue

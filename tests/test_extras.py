@@ -436,6 +436,30 @@ def test_streets_and_farms_of_the_default_data_stay_whole(text: str) -> None:
             ("howard park corner", "9"),
             {"company": "Johnson-Bailey"},
         ),
+        (
+            "besson avenue gayot",
+            "9",
+            "Marc Vallée, Besson, 9 Avenue Gayot, 49290 Chalonnes-sur-Loire",
+            "FR",
+            ("avenue gayot", "9"),
+            {"company": "Besson"},
+        ),
+        (
+            "le roux rue boussingault",
+            "14",
+            "Le Roux, 14 Rue Boussingault Appartement 16, 62210 Avion",
+            "FR",
+            ("rue boussingault", "14"),
+            {"company": "Le Roux"},
+        ),
+        (
+            "rue colette lebrun",
+            "90",
+            "Sabine Leduc 90 Rue Colette, Lebrun, 29200 Brest",
+            "FR",
+            ("rue colette", "90"),
+            {"company": "Lebrun"},
+        ),
     ],
 )
 def test_from_road_moves_names_glued_on(
@@ -480,3 +504,95 @@ def test_a_firm_of_surnames_left_as_a_building_is_a_company(
     parsed = ParsedAddress(house=house, house_number="400", road="westdale lane")
     _, extras = from_house(parsed, "GB")
     assert extras.company == company
+
+
+@pytest.mark.parametrize(
+    ("parsed", "country", "kept", "company"),
+    [
+        (
+            ParsedAddress(house_number="8720", road="brent dr", country="burns-rice"),
+            "US",
+            ParsedAddress(house_number="8720", road="brent dr"),
+            "burns-rice",
+        ),
+        (
+            ParsedAddress(house_number="45", road="whitegate drive", suburb="ward-mccarthy"),
+            "GB",
+            ParsedAddress(house_number="45", road="whitegate drive"),
+            "ward-mccarthy",
+        ),
+        (
+            ParsedAddress(house_number="14", road="müllerstraße", country="lachmann"),
+            "DE",
+            ParsedAddress(house_number="14", road="müllerstraße"),
+            "lachmann",
+        ),
+        (
+            ParsedAddress(house="speer", house_number="4", road="zum wiesental"),
+            "DE",
+            ParsedAddress(house_number="4", road="zum wiesental"),
+            "speer",
+        ),
+        (
+            ParsedAddress(house="häring", house_number="13", road="wiesenweg"),
+            "DE",
+            ParsedAddress(house_number="13", road="wiesenweg"),
+            "häring",
+        ),
+    ],
+)
+def test_a_name_read_as_a_place_is_a_company(
+    parsed: ParsedAddress, country: str, kept: ParsedAddress, company: str
+) -> None:
+    """ "Burns-Rice" after "CINCINNATI OH 45231", "Speer" before "Zum Wiesental 4"."""
+    assert from_house(parsed, country) == (kept, Extras(company=company))
+
+
+@pytest.mark.parametrize(
+    ("parsed", "country"),
+    [
+        (ParsedAddress(house_number="1", road="main st", suburb="winston-salem"), "US"),
+        (ParsedAddress(house_number="3", road="hauptstraße", country="deutschland"), "DE"),
+        (ParsedAddress(house="gleneagles", house_number="12", road="high st"), "GB"),
+        (ParsedAddress(house="vaðnes", house_number="1", road="borgartún"), "IS"),
+    ],
+)
+def test_places_and_house_names_stay(parsed: ParsedAddress, country: str) -> None:
+    assert from_house(parsed, country) == (parsed, Extras())
+
+
+def test_the_town_before_the_street_stays() -> None:
+    parsed = ParsedAddress(house_number="90", road="brest rue colette", city="brest")
+    assert from_road(parsed, "Brest, 90 Rue Colette, 29200 Brest", "FR") == (parsed, Extras())
+
+
+def test_a_note_goes_on_in_the_next_part() -> None:
+    got = split_extras("Helmholtzstraße 53c, 63454 Hanau Nicht klingeln, Baby schläft", "DE")
+    assert (got.address, got.extras.as_dict()) == (
+        "Helmholtzstraße 53c, 63454 Hanau",
+        {"instructions": "Nicht klingeln Baby schläft"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("house", "country"),
+    [
+        ("haus sonnenschein", "DE"),
+        ("alte schule", "DE"),
+        ("gut schönberg", "DE"),
+        ("clos fleuri", "FR"),
+        ("de molen", "NL"),
+    ],
+)
+def test_two_words_of_a_house_name_stay(house: str, country: str) -> None:
+    """A house name of two words is no person unless its first word is a first name."""
+    parsed = ParsedAddress(house=house, house_number="33", road="rue florimont")
+    assert from_house(parsed, country)[1].as_dict() == {}
+
+
+def test_a_note_after_a_leading_name_is_cut_too() -> None:
+    got = split_extras("Sandra Roberts 1680 BRUNNERWOOD DR CINCINNATI OH 45238 Call on arrival")
+    assert got.extras.as_dict() == {
+        "recipient": "Sandra Roberts",
+        "instructions": "Call on arrival",
+    }
