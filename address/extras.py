@@ -139,6 +139,11 @@ _PARTICLES = _word_set(
     "van de der den von zu di da del della dello dei degli le la du des dos das ten ter y "
     "e i af al bin ben st. mac mc"
 )
+# Titles only a person bears ("Lord" and "Lady" also name colleges and streets).
+_COURTESY = _word_set("mr mrs ms miss mx herr frau mme mlle dhr mevr")
+_NOBLE = _word_set("sir dame lady lord")
+# Particles that are also first names, written so: "Ben Burton", "Al Green".
+_GIVEN_PARTICLES = frozenset({"Ben", "Al", "BEN", "AL"})
 # Compass points as streets abbreviate them: "Linden Dr SE" (never a first name).
 _COMPASS = _word_set("n s e w ne nw se sw no so")
 # Street, building and place words: a part holding one is never a person's name.
@@ -171,6 +176,17 @@ _PLACE_SURNAMES = _word_set("hill wood ford field moor mill brook")
 _PARSE_SURNAMES = _PLACE_SURNAMES | _word_set(
     "west east north south green cross banks mills hall woods fields chambers bank"
 )
+# Place words read as a surname only after a first name that names no house ("Jason Villa",
+# "Rebecca Church", "Debra Lane"; never "Rose Villa" or "Holly Lodge").
+_GLUED_SURNAMES = _PARSE_SURNAMES | _word_set("villa church chapel lane little meadows gates")
+# ... and that may stand in a double name ("Park-Moran", "Johnson-Heath").
+_DOUBLE_SURNAMES = _GLUED_SURNAMES | _word_set("park heath grove")
+# First names that also open house names ("Rose Villa", "Holly Lodge").
+_HOUSE_FIRST = _word_set(
+    "rose ivy olive lily holly may hazel violet heather daisy iris fern laurel myrtle "
+    "primrose jasmine willow rowan poppy summer autumn dawn sunny grace hope faith joy "
+    "ruby pearl amber crystal crown star"
+)
 # Words that join the parts of a town's name: "Burton upon Trent", "Boulogne-sur-Mer".
 _TOWN_LINKS = _word_set("on upon under cum sur lès lez-")
 # Articles and prepositions that open street names: "Am Deich", "The Maltings", "Im Hof".
@@ -186,9 +202,9 @@ _STREET_SUFFIX = re.compile(
 
 
 def _street_word(word: str) -> bool:
-    """ "mühlenstraße", "nordring" end as streets do; the surnames "häring", "pickering"
-    do not."""
-    return bool(_STREET_SUFFIX.search(word)) and not re.search(r"(?:e|ä)ring$", word)
+    """ "mühlenstraße", "nordring" end as streets do; the surnames "häring", "pickering",
+    "herring" do not."""
+    return bool(_STREET_SUFFIX.search(word)) and not re.search(r"(?:e|ä|r)ring$", word)
 
 
 # Company suffixes ("Acme Corp", "Müller GmbH") and words that end or open a company name.
@@ -444,9 +460,14 @@ def _is_person(
         core = core[:-1]
     if not core or len(core) > 5 or any(ch.isdigit() for ch in piece):
         return False
+    # After "Mrs" and a first name any place word is a surname: "Mrs Lesley Little"; after
+    # "Lady" none is ("Lady Margaret Hall" is a college).
+    held = {w.lower().rstrip(".") for w in words[:titles]}
+    courtesy = len(core) == 2 and bool(held & _COURTESY) and _is_first_name(core[0])
+    noble = bool(held) and held <= _NOBLE
     for i, word in enumerate(core):
         bare = word.lower().strip(".,'’")
-        surname = 0 < i == len(core) - 1 and bare in surnames
+        surname = 0 < i == len(core) - 1 and (bare in surnames or courtesy) and not noble
         place = bare in _PLACE_WORDS and not surname
         if place or bare in _TOWN_LINKS or bare in _UNIT_WORDS or _street_word(bare):
             return False
@@ -454,7 +475,15 @@ def _is_person(
             return False
         if not re.fullmatch(r"[^\W\d_][^\W\d_'’.\-]*(?:['’.\-][^\W\d_]+)*\.?", word):
             return False
-    names = [w for w in core if w.lower() not in _PARTICLES]
+    # "Ben" and "Al" open a name as first names ("Ben Burton"), and "Le" ends one as a
+    # surname ("Michelle Le"), not as particles.
+    names = [
+        w
+        for i, w in enumerate(core)
+        if w.lower() not in _PARTICLES
+        or (i == 0 and w in _GIVEN_PARTICLES)
+        or (0 < i == len(core) - 1 and w[0].isupper())
+    ]
     if not all(w[0].isupper() for w in names):
         return False
     if cued:
@@ -579,7 +608,7 @@ def _take_parts(work: str, take: _Take, region: str) -> None:
     bare names where a recipient stands (before the street, after the postcode)."""
     for match in list(_JOINED_ACROSS.finditer(work)):
         names = re.findall(r"[^\W\d_][\w'’-]*", match[1])[::2]
-        if not any(n.lower() in _PLACE_WORDS for n in names) and not all(
+        if not any(n.lower() in _PLACE_WORDS - _GLUED_SURNAMES for n in names) and not all(
             _is_place_name(n, region) for n in names
         ):
             take("company", match.start(1), match.end(1))
@@ -684,10 +713,14 @@ def _is_bare_company(piece: str, region: str, *, alone: bool) -> bool:
     if len(words) != 1 or not re.fullmatch(r"[A-ZÀ-Þ][a-zß-ÿ'’]+(?:-[A-ZÀ-Þ][a-zß-ÿ'’]+)?", piece):
         return False
     parts = piece.lower().split("-")
-    # A double name may hold one place-like surname: "Davies-Hall", "Young-Green".
-    surnames = [p for p in parts if p in _PARSE_SURNAMES] if len(parts) == 2 else []
+    # A double name may hold one place-like surname: "Davies-Hall", "Park-Moran", "Lane-King",
+    # ... or a title ("Preston-Lord").
+    surnames = [p for p in parts if p in _DOUBLE_SURNAMES] if len(parts) == 2 else []
     if len(surnames) > 1 or any(
-        (p in _PLACE_WORDS and p not in surnames) or p in _TITLES or _street_word(p) for p in parts
+        (p in _PLACE_WORDS and p not in surnames)
+        or (p in _TITLES and len(parts) == 1)
+        or _street_word(p)
+        for p in parts
     ):
         return False
     if not alone or (len(parts) == 1 and (_is_first_name(piece) or region in _NAMED_HOUSES)):
@@ -890,7 +923,8 @@ _BUILDING_WORDS = _word_set(
 def from_house(parsed: ParsedAddress, country: str | None) -> tuple[ParsedAddress, Extras]:
     """Move out of libpostal's ``house`` what is no building name, and out of its
     ``suburb``, ``state_district`` and ``country`` a company name read as a place
-    ("Burns-Rice" after "CINCINNATI OH 45231 Apt. 27", see :func:`_from_places`).
+    ("Burns-Rice" after "CINCINNATI OH 45231 Apt. 27", see :func:`_from_places`), and out
+    of ``city`` a name run into the town ("leek alice", see :func:`_from_town`).
 
     ``house="rose cottage"`` (or "kingsway house", "bâtiment a", "unit 4") stays; a note
     ("abstellort garage") goes to ``instructions``, a company ("jensen group", "parker,
@@ -899,11 +933,48 @@ def from_house(parsed: ParsedAddress, country: str | None) -> tuple[ParsedAddres
     road="rue de hiribehere"), "FR")`` gives the address without ``house`` and
     ``Extras(recipient="laurence hubert")``; so do "lauren green" and "davies-hall".
     """
+    parsed, town = _from_town(parsed, (country or "US").upper())
     parsed, names = _from_places(parsed, (country or "US").upper())
     parsed, extras = _from_house(parsed, country)
     if names:
         extras = replace(extras, company=" ".join(filter(None, [extras.company, *names])))
-    return parsed, extras
+    joined = {
+        kind: " ".join(filter(None, [getattr(extras, kind), value]))
+        for kind, value in town.as_dict().items()
+    }
+    return parsed, replace(extras, **joined)
+
+
+def _from_town(parsed: ParsedAddress, region: str) -> tuple[ParsedAddress, Extras]:
+    """A name libpostal ran into the town from after it: "leeds day-wilson" gives the
+    company "day-wilson"; "leek alice" with ``state_district="jackson"`` (or
+    "cincinnati nicole" and "wells") the recipient "alice jackson"."""
+    city = parsed.city
+    if not city or not parsed.road or _is_place_name(city, region):
+        return parsed, Extras()
+    words = city.split()
+    for k in range(len(words) - 1, 0, -1):
+        town, rest = " ".join(words[:k]), words[k:]
+        if not _is_place_name(town, region):
+            continue
+        tail = " ".join(rest)
+        if len(rest) == 1 and "-" in tail and _is_bare_company(tail.title(), region, alone=True):
+            return replace(parsed, city=town), Extras(company=tail)
+        if len(rest) > 2 or not _is_first_name(rest[0]):
+            return parsed, Extras()
+        changes: dict[str, str | None] = {"city": town}
+        if len(rest) == 1:
+            field = "state_district" if parsed.state_district else "state"
+            value = getattr(parsed, field) or ""
+            head, _, last = value.rpartition(" ")
+            if not last or _is_region(last, region) or (head and not _is_place_name(head, region)):
+                return parsed, Extras()
+            changes[field] = head or None
+            tail = f"{tail} {last}"
+        if not _is_person(tail.title(), surnames=_GLUED_SURNAMES):
+            return parsed, Extras()
+        return replace(parsed, **changes), Extras(recipient=tail)
+    return parsed, Extras()
 
 
 # Fields libpostal fills with a company name it took for a place.
@@ -939,11 +1010,18 @@ def _from_house(parsed: ParsedAddress, country: str | None) -> tuple[ParsedAddre
     if not house or not house.strip() or not parsed.road:
         return parsed, Extras()
     region = (country or "US").upper()
+    number = re.fullmatch(r"(.*\D)\s+(\d{1,5}[a-z]?)", house.strip())
+    if number and not parsed.house_number and region in _NAMED_HOUSES | _UNNAMED_HOUSES:
+        # "teresa baxter 3114" before "timberview dr": the name and the house number (not
+        # the farm and its number in "Ytri-Sólheimar 3a, 871 Vík").
+        moved, extras = _from_house(replace(parsed, house=number[1]), country)
+        if moved.house is None:
+            return replace(moved, house_number=number[2]), extras
     words = [w.strip(".,'’") for w in house.lower().split()]
     named = house.title()
     if _NOTE_STRONG.search(house) or _is_note(house):
         kind = "instructions"
-    elif _is_person(named, surnames=_PARSE_SURNAMES) and not _is_place_name(named, region):
+    elif _is_person(named, surnames=_glued_surnames(named)) and not _is_place_name(named, region):
         kind = "recipient"
     elif _is_bare_company(named, region, alone=_lone_house(house, country)) or _is_firm(named):
         kind = "company"
@@ -975,6 +1053,13 @@ def _lone_house(house: str, country: str | None) -> bool:
 _CONJUNCTIONS = _word_set("and & und et e y en")
 
 
+def _glued_surnames(name: str) -> frozenset[str]:
+    """The place words that may end a name a parse glued on: "Villa" in "Jason Villa",
+    but not in "Rose Villa"."""
+    words = name.lower().split()
+    return _PARSE_SURNAMES if words and words[0] in _HOUSE_FIRST else _GLUED_SURNAMES
+
+
 def _is_firm(name: str) -> bool:
     """Surnames joined as a firm ("Banks, Hussain And Newman", "Wells And Hodges"), where
     a place word may be a surname but a building word may not ("Sand And Gravel Works")."""
@@ -985,7 +1070,7 @@ def _is_firm(name: str) -> bool:
         and words[-2] in _CONJUNCTIONS
         and not any(w in _CONJUNCTIONS for w in names)
         and not any(
-            w in _BUILDING_WORDS or (w in _PLACE_WORDS and w not in _PARSE_SURNAMES) for w in names
+            w in _BUILDING_WORDS or (w in _PLACE_WORDS and w not in _GLUED_SURNAMES) for w in names
         )
     )
 
@@ -1024,10 +1109,12 @@ def _road_name(piece: str, region: str, *, type_first: bool) -> dict[str, str] |
     Wilkinson-Warner"), or a lone surname before "Rue"/"Avenue" ("Laurent")."""
     if _is_place_name(piece, region) or _has_digit(piece):
         return None
-    if _is_person(piece, surnames=_PARSE_SURNAMES):
+    if _is_person(piece, surnames=_glued_surnames(piece)):
         return {"recipient": piece}
-    if _is_company(piece, region, first=False) or _is_bare_company(
-        piece, region, alone="-" in piece or type_first
+    if (
+        _is_company(piece, region, first=False)
+        or _is_bare_company(piece, region, alone="-" in piece or type_first)
+        or _is_firm(piece)
     ):
         return {"company": piece}
     tokens = piece.split()
@@ -1111,6 +1198,12 @@ def from_road(
         ),
         None,
     )
+    if street is None and number is not None:
+        # "Ms Hayley Hewitt 58, Swallow Road": the street is the first run after the number,
+        # if it names one (not the town in "Ytri-Sólheimar 3a, 871 Vík").
+        street = next((k for k, run in enumerate(runs) if spots[run[0]] > number), None)
+        if street is not None and not _names_a_street(" ".join(keys[n] for n in runs[street])):
+            street = None
     if street is None:
         return parsed, Extras()
     type_first = region in _TYPE_FIRST and keys[runs[street][0]] in _PLACE_WORDS

@@ -356,6 +356,14 @@ def test_merged_keeps_what_it_has() -> None:
         ("brendan west", {"recipient": "brendan west"}),
         ("stephen green", {"recipient": "stephen green"}),
         ("davies-hall", {"company": "davies-hall"}),
+        ("ben burton", {"recipient": "ben burton"}),
+        ("michelle le", {"recipient": "michelle le"}),
+        ("jason villa", {"recipient": "jason villa"}),
+        ("rebecca church", {"recipient": "rebecca church"}),
+        ("mrs lesley little", {"recipient": "mrs lesley little"}),
+        ("lane-king", {"company": "lane-king"}),
+        ("preston-lord", {"company": "preston-lord"}),
+        ("park-moran", {"company": "park-moran"}),
     ],
 )
 def test_from_house_moves_what_is_no_building(house: str, extras: dict[str, str]) -> None:
@@ -373,6 +381,9 @@ def test_from_house_moves_what_is_no_building(house: str, extras: dict[str, str]
         ("bâtiment a", "FR"),
         ("haus am see", "DE"),
         ("unit 4", "US"),
+        ("rose villa", "GB"),
+        ("holly lodge", "GB"),
+        ("lady margaret hall", "GB"),
     ],
 )
 def test_from_house_keeps_building_names(house: str, country: str) -> None:
@@ -459,6 +470,30 @@ def test_streets_and_farms_of_the_default_data_stay_whole(text: str) -> None:
             "FR",
             ("rue colette", "90"),
             {"company": "Lebrun"},
+        ),
+        (
+            "ms hayley hewitt swallow road",
+            "58",
+            "Ms Hayley Hewitt 58, SWALLOW ROAD, IPSWICH, IP2 0TP Flat 15",
+            "GB",
+            ("swallow road", "58"),
+            {"recipient": "Ms Hayley Hewitt"},
+        ),
+        (
+            "debra lane 23 oakhill road",
+            None,
+            "Debra Lane, 23 Oakhill Road, Horsham, West Sussex, RH13 5SD",
+            "GB",
+            ("oakhill road", "23"),
+            {"recipient": "Debra Lane"},
+        ),
+        (
+            "scott herring brampton dr",
+            "2760",
+            "Scott Herring, 2760 BRAMPTON DR CINCINNATI OH 45251",
+            "US",
+            ("brampton dr", "2760"),
+            {"recipient": "Scott Herring"},
         ),
     ],
 )
@@ -596,3 +631,62 @@ def test_a_note_after_a_leading_name_is_cut_too() -> None:
         "recipient": "Sandra Roberts",
         "instructions": "Call on arrival",
     }
+
+
+@pytest.mark.parametrize(
+    ("parsed", "country", "kept", "extras"),
+    [
+        (
+            ParsedAddress(road="haywood street", city="leek alice", state_district="jackson"),
+            "GB",
+            ParsedAddress(road="haywood street", city="leek"),
+            {"recipient": "alice jackson"},
+        ),
+        (
+            ParsedAddress(road="crestview ave", city="cincinnati nicole", state_district="wells"),
+            "US",
+            ParsedAddress(road="crestview ave", city="cincinnati"),
+            {"recipient": "nicole wells"},
+        ),
+        (
+            ParsedAddress(road="the headrow", city="leeds day-wilson"),
+            "GB",
+            ParsedAddress(road="the headrow", city="leeds"),
+            {"company": "day-wilson"},
+        ),
+    ],
+)
+def test_a_name_run_into_the_town_is_taken_out(
+    parsed: ParsedAddress, country: str, kept: ParsedAddress, extras: dict[str, str]
+) -> None:
+    """ "LEEK, ST13 5JW, Unit 19 Alice Jackson" parsed as the town "leek alice"."""
+    moved, got = from_house(parsed, country)
+    assert (moved, got.as_dict()) == (kept, extras)
+
+
+@pytest.mark.parametrize(
+    ("parsed", "country"),
+    [
+        (ParsedAddress(road="high street", city="newcastle upon tyne"), "GB"),
+        (ParsedAddress(road="main st", city="lake charles", state="la"), "US"),
+    ],
+)
+def test_towns_named_after_people_stay(parsed: ParsedAddress, country: str) -> None:
+    assert from_house(parsed, country) == (parsed, Extras())
+
+
+def test_a_house_number_left_in_the_house_goes_back() -> None:
+    """ "Teresa Baxter … 3114 TIMBERVIEW DR" parsed with house "teresa baxter 3114"."""
+    parsed = ParsedAddress(house="teresa baxter 3114", road="timberview dr", city="cincinnati")
+    assert from_house(parsed, "US") == (
+        ParsedAddress(house_number="3114", road="timberview dr", city="cincinnati"),
+        Extras(recipient="teresa baxter"),
+    )
+
+
+def test_a_firm_may_open_with_a_place_word() -> None:
+    got = split_extras("Mills, Lane and Hunter, Unit 28, 78 High Street, HODDESDON, EN11 8ET", "GB")
+    assert (got.address, got.extras.as_dict()) == (
+        "Unit 28, 78 High Street, HODDESDON, EN11 8ET",
+        {"company": "Mills, Lane and Hunter"},
+    )
