@@ -107,9 +107,10 @@ def test_dropped_batches_stop_within_a_slice(
 def test_a_callers_full_queue_is_429_with_retry_after(
     server: ServerProcess, reference_sample: pd.DataFrame
 ) -> None:
-    """Two slots per caller here: while two batches are worked on, a third request waits
-    its 1 s in the queue and gets 429 BusyError with Retry-After; the batches finish."""
-    bodies = [{"addresses": verify_texts(reference_sample, 150, seed=30 + n)} for n in range(2)]
+    """Two slots per caller here: while two batches are worked on (600 addresses each,
+    a few seconds), a third request waits its 1 s in the queue and gets 429 BusyError
+    with Retry-After; the batches finish."""
+    bodies = [{"addresses": verify_texts(reference_sample, 600, seed=30 + n)} for n in range(2)]
     with httpx.Client(base_url=server.url, timeout=120) as client, ThreadPoolExecutor(2) as pool:
         batches = [pool.submit(client.post, "/v1/verify/batch", json=body) for body in bodies]
         time.sleep(0.5)
