@@ -168,7 +168,7 @@ _PLACE_WORDS = _word_set(
     "dijk dreef steeg po box postfach apartado academy embassy lounge practice restaurant "
     "cafe café bar club library museum theatre theater cinema studio studios gallery "
     "institute foundation trust society association mosque temple synagogue cathedral "
-    "parish nursery spa"
+    "parish nursery spa lotissement domaine hameau"
 )
 # Place words that are also common surnames, read as one after a first name: "Joseph Hill".
 _PLACE_SURNAMES = _word_set("hill wood ford field moor mill brook")
@@ -305,8 +305,26 @@ def _is_first_name(word: str) -> bool:
     first = word.split("-")[0].strip(".'’").lower()
     if len(first) < 2 or first in _PLACE_WORDS or first in _COMPASS:
         return False
-    plain = "".join(c for c in unicodedata.normalize("NFKD", first) if not unicodedata.combining(c))
-    return any(_detector().get_gender(form) != "unknown" for form in {first, plain})
+    if _detector().get_gender(first) != "unknown":
+        return True
+    return _fold(first) in _folded_names()
+
+
+def _fold(word: str) -> str:
+    """ "Françoise" -> "francoise", "Géza" -> "geza"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def _folded_names() -> frozenset[str]:
+    """The table's first names as typed without accents: "francoise", "geza", and with
+    umlauts spelt out, "guenter" for "Günter"."""
+    names = set()
+    for name in _detector().names:
+        names.add(_fold(name))
+        if re.search("[äöü]", name):
+            names.add(_fold(re.sub("[äöü]", lambda m: _fold(m[0]) + "e", name)))
+    return frozenset(names)
 
 
 def cut_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
@@ -704,11 +722,12 @@ def _is_region(name: str, region: str) -> bool:
         return False
 
 
-def _is_bare_company(piece: str, region: str, *, alone: bool) -> bool:
+def _is_bare_company(piece: str, region: str, *, alone: bool, given: bool = False) -> bool:
     """A company named by a double surname ("Myers-Mason") or by one surname where no
     address part stands: before the street, right after a recipient or after the
     postcode ("Schmitt, 24 Rue des Closiers", "Oda Wagenknecht, Paffrath, …"); never the
-    farm in "Stóri-Klofi, 851 Hella"."""
+    farm in "Stóri-Klofi, 851 Hella". ``given``: a first name may be the surname ("Werner"
+    before "An der Wasserrenne 4a")."""
     words = piece.split()
     if len(words) != 1 or not re.fullmatch(r"[A-ZÀ-Þ][a-zß-ÿ'’]+(?:-[A-ZÀ-Þ][a-zß-ÿ'’]+)?", piece):
         return False
@@ -723,7 +742,9 @@ def _is_bare_company(piece: str, region: str, *, alone: bool) -> bool:
         for p in parts
     ):
         return False
-    if not alone or (len(parts) == 1 and (_is_first_name(piece) or region in _NAMED_HOUSES)):
+    if not alone or (
+        len(parts) == 1 and ((_is_first_name(piece) and not given) or region in _NAMED_HOUSES)
+    ):
         return False
     return not _is_place_name(piece, region)
 
@@ -1021,9 +1042,13 @@ def _from_house(parsed: ParsedAddress, country: str | None) -> tuple[ParsedAddre
     named = house.title()
     if _NOTE_STRONG.search(house) or _is_note(house):
         kind = "instructions"
-    elif _is_person(named, surnames=_glued_surnames(named)) and not _is_place_name(named, region):
+    elif _is_person(named, surnames=_house_surnames(named, region)) and not _is_place_name(
+        named, region
+    ):
         kind = "recipient"
-    elif _is_bare_company(named, region, alone=_lone_house(house, country)) or _is_firm(named):
+    elif _is_bare_company(
+        named, region, alone=_lone_house(house, country), given=region in _UNNAMED_HOUSES - {"US"}
+    ) or _is_firm(named):
         kind = "company"
     elif (
         any(w in _PLACE_WORDS or w in _BUILDING_WORDS or w in _UNIT_WORDS for w in words)
@@ -1060,6 +1085,15 @@ def _glued_surnames(name: str) -> frozenset[str]:
     return _PARSE_SURNAMES if words and words[0] in _HOUSE_FIRST else _GLUED_SURNAMES
 
 
+def _house_surnames(name: str, region: str) -> frozenset[str]:
+    """:func:`_glued_surnames`, and "House" in "Sheila House" where houses bear no names
+    (never "Kingsley House" in Britain)."""
+    words = name.lower().split()
+    if region in _NAMED_HOUSES or (words and words[0] in _HOUSE_FIRST):
+        return _glued_surnames(name)
+    return _GLUED_SURNAMES | {"house"}
+
+
 def _is_firm(name: str) -> bool:
     """Surnames joined as a firm ("Banks, Hussain And Newman", "Wells And Hodges"), where
     a place word may be a surname but a building word may not ("Sand And Gravel Works")."""
@@ -1077,6 +1111,11 @@ def _is_firm(name: str) -> bool:
 
 # Languages whose streets open with their type word: "Rue", "Avenue", "Calle", "Via".
 _TYPE_FIRST = frozenset({"FR", "ES", "IT", "BE", "PT"})
+# Where a street ends at its house number and takes no word from another part, so that a
+# lone surname libpostal glued on from its own part is a company: "Koppelweg 3, Hentschel",
+# "Mälzer, Wohnung 3, Scheifendahl 65".
+_SUFFIX_STREETS = frozenset({"DE", "AT", "CH"})
+_DASHES = frozenset({"-", "–", "—"})
 _ROAD_TOKEN = re.compile(r"[^\s,;|()]+|[,;|()]")
 
 
@@ -1145,7 +1184,7 @@ def from_road(
     found: list[tuple[str, str, int]] = []
     part = 0
     for token in _ROAD_TOKEN.findall(text):
-        if token in ",;|()":
+        if token in ",;|()" or token in _DASHES:
             part += 1
         elif _fold_token(token):
             found.append((token, _fold_token(token), part))
@@ -1204,9 +1243,14 @@ def from_road(
         street = next((k for k, run in enumerate(runs) if spots[run[0]] > number), None)
         if street is not None and not _names_a_street(" ".join(keys[n] for n in runs[street])):
             street = None
+    if street is None and number is not None and region in _SUFFIX_STREETS:
+        # "Koppelweg 3, Hentschel": the street is the run right before the number.
+        street = next((k for k, run in enumerate(runs) if spots[run[-1]] == number - 1), None)
     if street is None:
         return parsed, Extras()
-    type_first = region in _TYPE_FIRST and keys[runs[street][0]] in _PLACE_WORDS
+    # The type word, past a house number the road may open with: "2 Avenue de l'Echapt".
+    kind = next((keys[n] for n in runs[street] if not _has_digit(keys[n])), "")
+    type_first = region in _TYPE_FIRST and kind in _PLACE_WORDS
     taken: dict[str, list[str]] = {}
     drop: set[int] = set()
     for k, run in enumerate(runs):
@@ -1214,7 +1258,12 @@ def from_road(
             continue
         piece = " ".join(found[spots[n]][0] for n in run)
         own_part = found[spots[run[0]]][2] != found[spots[runs[street][0]]][2]
-        if type_first and own_part and _is_lone_surname(piece, parsed.city):
+        if (
+            own_part
+            and (type_first or (region in _SUFFIX_STREETS and len(run) == 1))
+            and _is_lone_surname(piece, parsed.city)
+            and not (region in _SUFFIX_STREETS and _is_place_name(piece, region))
+        ):
             taken.setdefault("company", []).append(piece)
             drop.update(run)
             continue

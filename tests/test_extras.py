@@ -364,6 +364,11 @@ def test_merged_keeps_what_it_has() -> None:
         ("lane-king", {"company": "lane-king"}),
         ("preston-lord", {"company": "preston-lord"}),
         ("park-moran", {"company": "park-moran"}),
+        ("francoise kallert", {"recipient": "francoise kallert"}),
+        ("geza ullrich b.eng.", {"recipient": "geza ullrich b.eng."}),
+        ("oliver delaunay", {"recipient": "oliver delaunay"}),
+        ("sheila house", {"recipient": "sheila house"}),
+        ("philippe", {"company": "philippe"}),
     ],
 )
 def test_from_house_moves_what_is_no_building(house: str, extras: dict[str, str]) -> None:
@@ -384,6 +389,8 @@ def test_from_house_moves_what_is_no_building(house: str, extras: dict[str, str]
         ("rose villa", "GB"),
         ("holly lodge", "GB"),
         ("lady margaret hall", "GB"),
+        ("kingsley house", "GB"),
+        ("rose house", "US"),
     ],
 )
 def test_from_house_keeps_building_names(house: str, country: str) -> None:
@@ -495,6 +502,54 @@ def test_streets_and_farms_of_the_default_data_stay_whole(text: str) -> None:
             ("brampton dr", "2760"),
             {"recipient": "Scott Herring"},
         ),
+        (
+            "koppelweg hentschel",
+            "3",
+            "Koppelweg 3, Hentschel, 32351 Stemwede",
+            "DE",
+            ("koppelweg", "3"),
+            {"company": "Hentschel"},
+        ),
+        (
+            "martin-luther-straße gute",
+            "4",
+            "Martin-Luther-Straße 4, Gute, 77933 Lahr",
+            "DE",
+            ("martin-luther-straße", "4"),
+            {"company": "Gute"},
+        ),
+        (
+            "mälzer scheifendahl",
+            "65",
+            "Mälzer, Wohnung 3, Scheifendahl 65, 42699 Solingen",
+            "DE",
+            ("scheifendahl", "65"),
+            {"company": "Mälzer"},
+        ),
+        (
+            "rue de l'union margot bernier",
+            "19",
+            "19 Rue de l'Union, Margot Bernier, 78600 Maisons-Laffitte",
+            "FR",
+            ("rue de l'union", "19"),
+            {"recipient": "Margot Bernier"},
+        ),
+        (
+            "mary 2 avenue de l'echapt",
+            None,
+            "Mary, 2 Avenue de l'Echapt, 22100 Léhon",
+            "FR",
+            ("avenue de l'echapt", "2"),
+            {"company": "Mary"},
+        ),
+        (
+            "besson rue carpeaux",
+            "119",
+            "Besson - 119 Rue Carpeaux, 59650 Villeneuve-d'Ascq",
+            "FR",
+            ("rue carpeaux", "119"),
+            {"company": "Besson"},
+        ),
     ],
 )
 def test_from_road_moves_names_glued_on(
@@ -517,6 +572,8 @@ def test_from_road_moves_names_glued_on(
         ("rue du docteur roux", "3", "3 Rue du Docteur Roux, 75015 Paris", "FR"),
         ("dr martin luther king jr blvd", "12", "Dr Martin Luther King, 12 Jr Blvd, Miami", "US"),
         ("queen elizabeth square", "4", "Queen Elizabeth, 4 Square, Glasgow", "GB"),
+        ("am markt", "5", "Am Markt 5, Buchholz, 21244 Buchholz", "DE"),
+        ("hauptstraße", "5", "Hauptstraße 5, 79117 Freiburg", "DE"),
     ],
 )
 def test_from_road_keeps_streets_whole(road: str, number: str, text: str, country: str) -> None:
