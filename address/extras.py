@@ -305,9 +305,12 @@ def _is_first_name(word: str) -> bool:
     first = word.split("-")[0].strip(".'’").lower()
     if len(first) < 2 or first in _PLACE_WORDS or first in _COMPASS:
         return False
+    # Both tables are read at the first name asked about (the service's warm-up), not
+    # at the first name only the folded one knows.
+    folded = _folded_names()
     if _detector().get_gender(first) != "unknown":
         return True
-    return _fold(first) in _folded_names()
+    return _fold(first) in folded
 
 
 def _fold(word: str) -> str:
