@@ -19,32 +19,14 @@ from address.gazetteer import Agreement, is_place, postcode_agreement
 from address.model import LOCALITY_LABELS, ParsedAddress
 from address.names import fold_name
 from address.rules import is_region, postcode_before_town, postcode_matches
+from address.words import COMPASS_ABBREVIATIONS, COMPASS_WORDS
 
 __all__ = ["repair"]
 
 # A word of the text and the separators between its comma-separated parts.
 _TOKEN_RE = re.compile(r"[^\s,;]+|[,;]")
 # Compass points written before or after a street name: "W 1405 Main St", "Water Ave West".
-_DIRECTIONALS = frozenset(
-    [
-        "n",
-        "s",
-        "e",
-        "w",
-        "ne",
-        "nw",
-        "se",
-        "sw",
-        "north",
-        "south",
-        "east",
-        "west",
-        "northeast",
-        "northwest",
-        "southeast",
-        "southwest",
-    ]
-)
+_DIRECTIONALS = COMPASS_ABBREVIATIONS | COMPASS_WORDS
 # Labels libpostal gives a street name it takes for part of a town.
 _PLACE_LABELS = ("suburb", "city_district", "state_district")
 # Labels libpostal gives a street name it does not recognise as one.

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from address.model import ParsedAddress
 from address.rules import address_format
+from address.words import COMPASS_ABBREVIATIONS
 
 __all__ = ["format_address_line", "format_locality", "standardize"]
 
@@ -31,7 +32,7 @@ _FORMAT_TOKEN = re.compile(r"%[A-Za-z]")
 # Separators left dangling once empty fields are dropped: "Anamosa,  52205" or ", IA".
 _DANGLING_SEPARATORS = re.compile(r"^[\s,]+|[\s,]+$|(?<=,)\s*,|\s{2,}")
 # Compass points written in capitals in a standardized street: "Pennsylvania Ave NW".
-_DIRECTIONALS = frozenset({"n", "s", "e", "w", "ne", "nw", "se", "sw"})
+_DIRECTIONALS = COMPASS_ABBREVIATIONS
 
 
 def _locality_lines(values: Mapping[str, str], country: str) -> list[str]:

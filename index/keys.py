@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
+
+from address.names import strip_accents
 
 __all__ = [
     "address_key",
@@ -32,10 +33,6 @@ __all__ = [
     "join_keys",
 ]
 
-# Letters that Unicode does not decompose into ASCII + accent ("ð", "þ", "æ", ...).
-_SPECIAL_LETTERS = str.maketrans(
-    {"ð": "d", "þ": "th", "æ": "ae", "ø": "o", "ß": "ss", "œ": "oe", "ł": "l", "đ": "d", "ı": "i"}
-)
 # Everything that is not a letter or digit once folded: "12b," -> "12b ", "O'Brien" -> "o brien".
 NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
@@ -47,10 +44,7 @@ def fold(text: str) -> str:
         >>> fold("Þórunnartún 2, 105 Reykjavík")
         'thorunnartun 2 105 reykjavik'
     """
-    text = text.lower().translate(_SPECIAL_LETTERS)
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return NON_ALNUM.sub(" ", ascii_only).strip()
+    return NON_ALNUM.sub(" ", strip_accents(text.lower())).strip()
 
 
 @lru_cache(maxsize=1)
