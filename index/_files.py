@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from address._files import write_atomically, write_folder_atomically
 from address.errors import IndexNotReadyError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "BUILD_HINT",
@@ -31,8 +33,10 @@ __all__ = [
     "file_sha256",
     "not_ready",
     "read_manifest",
+    "save_index",
     "verify_checksums",
     "write_folder",
+    "write_manifest",
 ]
 
 VECTORS = "vectors.faiss"
@@ -95,6 +99,12 @@ def verify_checksums(folder: Path, manifest: dict[str, Any]) -> None:
             raise not_ready(folder, f"{name} does not match its checksum (corrupt)")
 
 
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest.json`` of ``folder`` atomically."""
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    write_atomically(folder / MANIFEST, lambda temporary: temporary.write_text(text))
+
+
 def write_folder(out: Path, write_files: Callable[[Path], dict[str, Any]]) -> Path:
     """Write an index folder atomically.
 
@@ -103,26 +113,30 @@ def write_folder(out: Path, write_files: Callable[[Path], dict[str, Any]]) -> Pa
     the manifest is written last, and ``tmp`` is renamed to ``out`` (replacing
     an older index).
     """
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+
+    def write(tmp: Path) -> None:
         manifest = write_files(tmp)
         manifest["format_version"] = FORMAT_VERSION
         manifest["files"] = {
             name: {"bytes": (tmp / name).stat().st_size, "sha256": file_sha256(tmp / name)}
             for name in (VECTORS, ROWS)
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        os.chmod(tmp, 0o755)
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+        write_manifest(tmp, manifest)
+
+    return write_folder_atomically(out.resolve(), write)
+
+
+def save_index(vectors: Any, rows: pd.DataFrame, manifest: dict[str, Any], out: Path) -> Path:
+    """Write FAISS index, rows and manifest to ``out`` atomically (used by build and save)."""
+    import faiss
+
+    def write(tmp: Path) -> dict[str, Any]:
+        faiss.write_index(vectors, str(tmp / VECTORS))
+        rows.to_parquet(tmp / ROWS, index=False)
+        updated = dict(manifest)
+        updated["count"] = int(vectors.ntotal)
+        updated["live"] = int((~rows["deleted"].astype(bool)).sum())
+        updated["saved_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        return updated
+
+    return write_folder(out, write)

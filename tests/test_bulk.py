@@ -55,8 +55,9 @@ def fake_clean(task: ChunkTask, spec: ResourceSpec) -> ChunkResult:
         if isinstance(screened, Rejected):
             row.update(verdict="invalid", reasons=screened.problem.value, error=screened.message)
         else:
-            text = screened if isinstance(screened, str) else screened.text()
-            row.update(standardized=text.upper(), verdict="valid", confidence=1.0, reasons="")
+            row.update(
+                standardized=screened.text().upper(), verdict="valid", confidence=1.0, reasons=""
+            )
         for name in OUTPUT_NAMES:
             columns[name].append(row[name])
     return ChunkResult(task.number, columns)
@@ -134,7 +135,9 @@ def test_screen_rejects_rows_that_are_no_address_text(text: str, problem: InputP
 
 
 def test_screen_cleans_a_stray_nul_like_the_api_does() -> None:
-    assert screen("4570 Frozen Hill Rd,\x00 Anamosa IA") == "4570 Frozen Hill Rd, Anamosa IA"
+    screened = screen("4570 Frozen Hill Rd,\x00 Anamosa IA")
+    assert not isinstance(screened, Rejected)
+    assert screened.text() == "4570 Frozen Hill Rd, Anamosa IA"
 
 
 def test_output_columns_must_not_clash_with_input_columns() -> None:

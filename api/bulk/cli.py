@@ -1,87 +1,91 @@
 """``addr clean``: the bulk cleaning job on the command line.
 
 Mount it with ``app.command()(clean)`` in ``api/cli.py``; it also runs on its
-own as ``python -m api.bulk.cli INPUT --out OUTPUT ...``. It prints the summary
-as JSON on stdout; errors go through :func:`address.cli.fail`.
+own as ``python -m api.bulk.cli INPUT --out OUTPUT ...``. Its arguments are the
+fields of :class:`~api.bulk.config.CleanConfig` that carry a
+:class:`~api.bulk.config.CliOption`, with their types and defaults. It prints the
+summary as JSON on stdout; errors go through :func:`address.cli.fail`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+import inspect
+from dataclasses import MISSING, fields
+from typing import Annotated, Any, get_type_hints
 
 import typer
 
 from address.cli import emit, fail
 from address.errors import AddressError
+from api.bulk.config import CLI, CleanConfig, CliOption
+from api.bulk.job import run_clean
 
 __all__ = ["clean", "main"]
 
 
-def clean(
-    input_file: Annotated[
-        Path,
-        typer.Argument(
-            metavar="INPUT", help="CSV, Parquet or JSONL file of addresses, e.g. orders.csv."
-        ),
-    ],
-    out: Annotated[Path, typer.Option("--out", help="CSV, Parquet or JSONL file to write.")],
-    column: Annotated[
-        str | None, typer.Option(help="Column with the address text (default: address).")
-    ] = None,
-    components: Annotated[
-        str | None,
-        typer.Option(
-            help="Build the text from these columns, in order: "
-            "number,street,unit,city,region,postcode,country."
-        ),
-    ] = None,
-    country: Annotated[
-        str | None, typer.Option(help="ISO alpha-2 country of every row, e.g. US.")
-    ] = None,
-    index: Annotated[
-        Path | None, typer.Option(help="Index folder (default: the built one).")
-    ] = None,
-    engine: Annotated[str, typer.Option(help="local (process pool) or dask.")] = "local",
-    workers: Annotated[int, typer.Option(help="Worker processes, ~3 GB each.")] = 1,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler to join, e.g. tcp://10.0.0.5:8786.")
-    ] = None,
-    chunk_rows: Annotated[int, typer.Option(help="Rows per chunk and checkpoint.")] = 1000,
-    resume: Annotated[bool, typer.Option(help="Continue an interrupted run.")] = False,
-    classifier: Annotated[
-        bool, typer.Option(help="Ask the validity classifier about open cases.")
-    ] = True,
-) -> None:
-    """Verify every address of a file; resumable, local or on a Dask cluster."""
-    from address.settings import get_settings
-    from api.bulk.job import CleanConfig, run_clean
-    from api.logs import configure_logging
+def _options() -> dict[str, CliOption]:
+    """Field name -> how the command offers it, in field order."""
+    return {f.name: f.metadata[CLI] for f in fields(CleanConfig) if CLI in f.metadata}
 
-    if engine not in ("local", "dask"):
+
+def _parameter(name: str, option: CliOption, field_type: Any, default: Any) -> inspect.Parameter:
+    """The typer parameter of one field: its type and default, or text and ``None`` when parsed."""
+    info = (
+        typer.Argument(metavar=name.upper(), help=option.help)
+        if option.argument
+        else typer.Option(*option.flags, help=option.help)
+    )
+    if option.parse is not None:
+        default = None
+    return inspect.Parameter(
+        name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=inspect.Parameter.empty if default is MISSING else default,
+        annotation=Annotated[option.cli_type or field_type, info],
+    )
+
+
+def _signature() -> inspect.Signature:
+    """``clean``'s parameters as typer reads them: one per offered field."""
+    types = get_type_hints(CleanConfig)
+    defaults = {f.name: f.default for f in fields(CleanConfig)}
+    return inspect.Signature(
+        [
+            _parameter(name, option, types[name], defaults[name])
+            for name, option in _options().items()
+        ],
+        return_annotation=None,
+    )
+
+
+def _config_values(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Command-line values -> :class:`CleanConfig` keyword arguments."""
+    values = {}
+    for name, option in _options().items():
+        value = arguments[name]
+        if option.parse is None:
+            values[name] = value
+        elif value is not None:
+            values[name] = option.parse(value)
+    return values
+
+
+def clean(**arguments: Any) -> None:
+    """Verify every address of a file; resumable, local or on a Dask cluster."""
+    from api.logs import configure_logging
+    from api.settings import get_service_settings
+
+    if arguments["engine"] not in ("local", "dask"):
         raise typer.BadParameter("use local or dask", param_hint="--engine")
-    configure_logging(get_settings().log_level)
+    configure_logging(get_service_settings().log_level)
     try:
-        config = CleanConfig(
-            input=input_file,
-            output=out,
-            column=column,
-            components=tuple(c.strip() for c in components.split(",") if c.strip())
-            if components
-            else (),
-            country=country,
-            index_dir=index,
-            use_classifier=classifier,
-            engine="dask" if engine == "dask" else "local",
-            workers=workers,
-            scheduler=scheduler,
-            chunk_rows=chunk_rows,
-            resume=resume,
-        )
-        summary = run_clean(config)
+        summary = run_clean(CleanConfig(**_config_values(arguments)))
     except AddressError as error:
         fail(error)
     emit(summary.to_json())
+
+
+clean.__signature__ = _signature()  # type: ignore[attr-defined]
 
 
 def main() -> None:

@@ -17,10 +17,7 @@ reports as ``bad_encoding``. Errors::
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -28,10 +25,10 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from address._files import write_atomically
 from address.errors import AddressError
 
 __all__ = [
-    "FILE_MODE",
     "FORMATS",
     "OUTPUT_COLUMNS",
     "SUGGESTION_COLUMNS",
@@ -45,10 +42,10 @@ __all__ = [
     "count_rows",
     "file_format",
     "output_schema",
-    "publish",
     "read_chunks",
+    "write_json_atomically",
+    "write_output",
     "write_parquet_atomically",
-    "writing",
 ]
 
 FileFormat = Literal["csv", "parquet", "jsonl"]
@@ -74,8 +71,6 @@ OUTPUT_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
 """Columns the job appends to every input row, with their Arrow types."""
 
 _BLOCK = 1 << 20  # bytes read at a time when counting lines
-FILE_MODE = 0o644
-"""Permissions of every file the job writes."""
 
 
 class CleanJobError(AddressError):
@@ -275,34 +270,21 @@ def read_chunks(path: Path, rows: int) -> Iterator[InputChunk]:
         yield InputChunk(number, table.replace_schema_metadata(None), (None,) * table.num_rows)
 
 
-def publish(temporary: Path, path: Path) -> None:
-    """Flush ``temporary`` to disk, make it readable (``mkstemp`` makes it 0600) and
-    rename it to ``path`` in one step: readers see the old file or the new, whole."""
-    with temporary.open("rb+") as handle:
-        os.fsync(handle.fileno())
-    temporary.chmod(FILE_MODE)
-    os.replace(temporary, path)
-
-
-@contextmanager
-def writing(temporary: Path, path: Path) -> Iterator[None]:
-    """Around writing ``temporary`` and publishing it as ``path``: on any failure the
-    temporary file is removed, and an ``OSError`` becomes :class:`CleanOutputError`.
+def write_output(path: Path, write: Callable[[Path], object], *, suffix: str = ".tmp") -> None:
+    """Write ``path`` with ``write(temporary)`` and an atomic rename
+    (:func:`address._files.write_atomically`); an ``OSError`` becomes
+    :class:`CleanOutputError`, and no temporary file is left.
 
     Example: a full disk while writing ``clean.parquet`` raises ``CleanOutputError("cannot
     write clean.parquet: [Errno 28] No space left on device; ...")``.
     """
     try:
-        yield
+        write_atomically(path, write, suffix=suffix)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise CleanOutputError(
             f"cannot write {path}: {exc}; make room (or make the folder writable) and run "
             "again with --resume: chunks already written are kept"
         ) from exc
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def write_parquet_atomically(table: pa.Table, path: Path) -> None:
@@ -311,12 +293,21 @@ def write_parquet_atomically(table: pa.Table, path: Path) -> None:
     Raises:
         CleanOutputError: the file cannot be written (disk full); nothing is left behind.
     """
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    temporary = Path(name)
-    with writing(temporary, path):
-        pq.write_table(table, temporary)
-        publish(temporary, path)
+    write_output(path, lambda temporary: pq.write_table(table, temporary))
+
+
+def write_json_atomically(payload: Mapping[str, Any], path: Path) -> None:
+    """Write ``payload`` to ``path`` as indented JSON (non-ASCII kept), atomically.
+
+    Raises:
+        CleanOutputError: the file cannot be written (disk full); nothing is left behind.
+    """
+
+    def write(temporary: Path) -> None:
+        with temporary.open("w", encoding="utf-8") as out:
+            json.dump(payload, out, ensure_ascii=False, indent=1)
+
+    write_output(path, write)
 
 
 def _json_default(value: object) -> str:
@@ -335,10 +326,8 @@ def assemble(parts: Sequence[Path], out: Path, schema: pa.Schema) -> Path:
     """
     fmt = file_format(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(handle)
-    temporary = Path(name)
-    with writing(temporary, out):
+
+    def write(temporary: Path) -> None:
         if fmt == "parquet":
             with pq.ParquetWriter(temporary, schema) as parquet:
                 for part in parts:
@@ -355,5 +344,6 @@ def assemble(parts: Sequence[Path], out: Path, schema: pa.Schema) -> Path:
                     for row in pq.read_table(part, schema=schema).to_pylist():
                         jsonl.write(json.dumps(row, ensure_ascii=False, default=_json_default))
                         jsonl.write("\n")
-        publish(temporary, out)
+
+    write_output(out, write)
     return out

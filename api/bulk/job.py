@@ -1,14 +1,16 @@
-"""The bulk cleaning job: chunking, checkpoint manifest, resume, summary.
+"""The bulk cleaning job's run: rows to texts, chunks in and out, progress.
 
 :func:`run_clean` streams the input in chunks of ``chunk_rows`` rows, hands each
 to an engine (:mod:`api.bulk.engines`) and writes each chunk's output to
 ``<output>.parts/chunk-NNNNNN.parquet`` (temporary file, then atomic rename),
-then records it in ``<output>.parts/manifest.json`` (likewise atomic). A run
+then records it in ``<output>.parts/manifest.json`` (likewise atomic,
+:mod:`api.bulk.checkpoint`). A run
 killed at any point (``kill -9`` included) is continued with ``resume=True``:
 chunks in the manifest are kept, the rest are done again, so every input row
 reaches the output exactly once. At the end the chunk files are joined, in
 input order, into the output (atomically) and ``<output>.summary.json`` and
-``<output>.summary.png`` are written beside it; the ``.parts`` folder is removed.
+``<output>.summary.png`` are written beside it (:mod:`api.bulk.report`); the
+``.parts`` folder is removed.
 
 Output columns: every input column unchanged, then ``standardized``,
 ``verdict`` (``valid`` / ``invalid`` / ``uncertain``), ``confidence``,
@@ -24,28 +26,25 @@ not verified). With ``--components`` the columns are read as a form's fields
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
 import sys
-import tempfile
 import time
-from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from address.errors import UnknownCountryError
 from address.fields import AddressFields
 from address.rules import address_format
 from address.settings import get_settings
 from address.standardize import format_address_line
-from api.bulk.engines import Engine, EngineName, make_engine
+from api.bulk.checkpoint import MANIFEST_VERSION, Manifest, job_identity, parts_dir
+from api.bulk.config import COMPONENT_LABELS, CleanConfig
+from api.bulk.engines import Engine, make_engine
 from api.bulk.io import (
     OUTPUT_COLUMNS,
     CleanInputError,
@@ -53,14 +52,19 @@ from api.bulk.io import (
     ResumeError,
     assemble,
     count_rows,
-    file_format,
     output_schema,
-    publish,
     read_chunks,
     write_parquet_atomically,
-    writing,
 )
-from api.bulk.worker import ChunkResult, ChunkTask, InputProblem, ResourceSpec, StageStats
+from api.bulk.report import (
+    CleanSummary,
+    Throughput,
+    chunk_counts,
+    summarize,
+    summary_paths,
+    write_report,
+)
+from api.bulk.worker import ChunkResult, ChunkTask, InputProblem, ResourceSpec
 
 __all__ = [
     "COMPONENT_LABELS",
@@ -74,213 +78,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-COMPONENT_LABELS: Mapping[str, str] = {
-    "number": "house_number",
-    "street": "road",
-    "unit": "unit",
-    "city": "city",
-    "region": "state",
-    "postcode": "postcode",
-    "country": "country",
-}
-"""OpenAddresses input column -> libpostal label, for ``--components``."""
-MANIFEST_VERSION = 1
-_MANIFEST = "manifest.json"
 _COUNTRY_CODE_LENGTH = 2
-
-
-@dataclass(frozen=True, slots=True)
-class CleanConfig:
-    """One bulk cleaning job (``addr clean``).
-
-    Example:
-        ``CleanConfig(Path("orders.csv"), Path("clean.parquet"), column="address")``
-        cleans rows such as ``address="4570 Frozen Hil Rd, Anamosa IA"``.
-    """
-
-    input: Path
-    """CSV, Parquet or JSONL file (by extension)."""
-    output: Path
-    """CSV, Parquet or JSONL file to write (by extension); replaced atomically."""
-    column: str | None = None
-    """Column holding the address text; default ``address`` unless ``components`` is given."""
-    components: tuple[str, ...] = ()
-    """OpenAddresses column names (:data:`COMPONENT_LABELS`) to build the text from, in order."""
-    country: str | None = None
-    """ISO alpha-2 country of every row; else each row's ``country`` component, else detected."""
-    index_dir: Path | None = None
-    """Address index folder; default the ``index_dir`` setting."""
-    adapter_dir: Path | None = None
-    """Classifier adapter; default the ``adapter_path`` setting or the committed one."""
-    use_classifier: bool = True
-    """Ask the classifier about the cases rules and index leave open."""
-    engine: EngineName = "local"
-    """``local`` (process pool) or ``dask``."""
-    workers: int = 1
-    """Worker processes (~3 GB each); ``1`` with ``local`` runs in this process."""
-    scheduler: str | None = None
-    """Dask scheduler address (``tcp://10.0.0.5:8786``); none: a ``LocalCluster``."""
-    chunk_rows: int = 1000
-    """Rows per chunk: the unit of work, of checkpointing and of redoing after a crash."""
-    resume: bool = False
-    """Continue from the checkpoint of an interrupted run of the same job."""
-    threads: int | None = None
-    """torch/FAISS threads per worker; default cores / workers (1 on Dask)."""
-    progress: bool | None = None
-    """Progress bar; default: when stderr is a terminal (else a log line every ``log_every_s``)."""
-    log_every_s: float = 30.0
-    """Seconds between progress log lines when there is no bar."""
-
-    def __post_init__(self) -> None:
-        file_format(self.input)
-        file_format(self.output)
-        if self.column is not None and self.components:
-            raise CleanInputError("give either an address column or component columns, not both")
-        unknown = [c for c in self.components if c.lower() not in COMPONENT_LABELS]
-        if unknown:
-            raise CleanInputError(
-                f"unknown component column(s) {unknown}; use {', '.join(COMPONENT_LABELS)}"
-            )
-        if self.workers < 1 or self.chunk_rows < 1:
-            raise CleanInputError("workers and chunk_rows must be at least 1")
-        if self.scheduler and self.engine != "dask":
-            raise CleanInputError("--scheduler needs --engine dask")
-        if self.input.resolve() == self.output.resolve():
-            raise CleanInputError("the output must not be the input file")
-
-    @property
-    def address_column(self) -> str | None:
-        """The column read as address text, ``None`` in components mode."""
-        return None if self.components else (self.column or "address")
-
-
-@dataclass(frozen=True, slots=True)
-class CleanSummary:
-    """What a finished job did; also written to ``<output>.summary.json``."""
-
-    output: Path
-    rows: int
-    verdicts: dict[str, int]
-    reasons: dict[str, int]
-    errors: int
-    rows_this_run: int
-    elapsed_s: float
-    rows_per_s: float
-    rows_per_s_after_load: float | None
-    classified: int
-    stage_seconds: dict[str, float]
-    workers: int
-    chunks: int
-    resumed_chunks: int
-    worker_peak_rss_mb: dict[str, float] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        """The summary as JSON-ready values."""
-        payload = asdict(self)
-        payload["output"] = str(self.output)
-        return payload
-
-
-def parts_dir(output: Path) -> Path:
-    """Folder of chunk files and manifest: ``clean.parquet`` -> ``clean.parquet.parts``."""
-    return output.with_name(output.name + ".parts")
-
-
-def summary_paths(output: Path) -> tuple[Path, Path]:
-    """``<output>.summary.json`` and ``<output>.summary.png``."""
-    return output.with_name(output.name + ".summary.json"), output.with_name(
-        output.name + ".summary.png"
-    )
-
-
-# ------------------------------------------------------------------ manifest
-
-
-def _write_json_atomically(payload: Mapping[str, Any], path: Path) -> None:
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with writing(Path(name), path):
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(payload, out, ensure_ascii=False, indent=1)
-        publish(Path(name), path)
-
-
-def _whole(part: Path, rows: int) -> bool:
-    """Whether a chunk file is there and holds ``rows`` rows."""
-    try:
-        return part.is_file() and pq.ParquetFile(part).metadata.num_rows == rows
-    except (OSError, pa.ArrowException):
-        return False
-
-
-def _job_identity(config: CleanConfig, index_dir: Path) -> dict[str, Any]:
-    """What must not change between a run and its resumption."""
-    stat = config.input.stat()
-    return {
-        "input": str(config.input.resolve()),
-        "input_size": stat.st_size,
-        "input_mtime_ns": stat.st_mtime_ns,
-        "column": config.address_column,
-        "components": list(config.components),
-        "country": config.country,
-        "chunk_rows": config.chunk_rows,
-        "index_dir": str(index_dir.resolve()),
-        "adapter_dir": str(config.adapter_dir) if config.adapter_dir else None,
-        "use_classifier": config.use_classifier,
-    }
-
-
-@dataclass
-class _Manifest:
-    """Checkpoint of a job: its identity and the chunks already written."""
-
-    path: Path
-    job: dict[str, Any]
-    chunks: dict[int, dict[str, Any]] = field(default_factory=dict)
-    total_chunks: int | None = None
-
-    def save(self) -> None:
-        _write_json_atomically(
-            {
-                "version": MANIFEST_VERSION,
-                "job": self.job,
-                "total_chunks": self.total_chunks,
-                "chunks": {str(n): entry for n, entry in sorted(self.chunks.items())},
-            },
-            self.path,
-        )
-
-    @classmethod
-    def open(cls, folder: Path, job: dict[str, Any], resume: bool) -> _Manifest:
-        path = folder / _MANIFEST
-        if not path.is_file():
-            if folder.exists() and any(folder.iterdir()) and not resume:
-                raise ResumeError(f"{folder} holds a previous run; pass --resume or delete it")
-            folder.mkdir(parents=True, exist_ok=True)
-            manifest = cls(path, job)
-            manifest.save()
-            return manifest
-        if not resume:
-            raise ResumeError(
-                f"{folder} holds an unfinished run; pass --resume to continue it, or delete it"
-            )
-        try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ResumeError(f"{path} is unreadable: {exc}") from exc
-        if saved.get("version") != MANIFEST_VERSION:
-            raise ResumeError(f"{path} is of manifest version {saved.get('version')}")
-        changed = sorted(k for k in job if saved["job"].get(k) != job[k])
-        if changed:
-            raise ResumeError(
-                f"cannot resume: {', '.join(changed)} differ from the interrupted run; "
-                f"delete {folder} to start again"
-            )
-        chunks = {}
-        for number, entry in saved["chunks"].items():
-            # A chunk counts only if its file is there, whole: else it is done again.
-            if _whole(folder / entry["file"], entry["rows"]):
-                chunks[int(number)] = entry
-        return cls(path, job, chunks, saved.get("total_chunks"))
 
 
 # ------------------------------------------------------------------ rows -> texts
@@ -368,15 +166,6 @@ def _output_table(chunk: InputChunk, result: ChunkResult, schema: pa.Schema) -> 
     return table.cast(schema)
 
 
-def _counts(table: pa.Table) -> dict[str, dict[str, int]]:
-    verdicts = Counter(v or "error" for v in table.column("verdict").to_pylist())
-    reasons: Counter[str] = Counter()
-    for value in table.column("reasons").to_pylist():
-        reasons.update(code for code in (value or "").split(";") if code)
-    errors = sum(v is not None for v in table.column("error").to_pylist())
-    return {"verdicts": dict(verdicts), "reasons": dict(reasons), "errors": {"rows": errors}}
-
-
 # ------------------------------------------------------------------ progress
 
 
@@ -420,48 +209,6 @@ class _Progress:
             self._bar.close()
 
 
-# ------------------------------------------------------------------ summary
-
-
-def _sum_counts(entries: Mapping[int, Mapping[str, Any]], key: str) -> dict[str, int]:
-    total: Counter[str] = Counter()
-    for entry in entries.values():
-        total.update(entry["counts"][key])
-    return dict(total.most_common())
-
-
-def _chart(summary: CleanSummary, path: Path) -> None:
-    """Bar charts of verdicts and reasons (skipped, with a warning, without matplotlib)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        logger.warning("matplotlib is not installed: no %s", path.name)
-        return
-    reasons = list(summary.reasons.items())[:15]
-    figure, (left, right) = plt.subplots(
-        1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [1, 2]}
-    )
-    left.barh(list(summary.verdicts), list(summary.verdicts.values()), color="#4c72b0")
-    left.set_title(f"verdicts ({summary.rows} rows)")
-    right.barh([r for r, _ in reasons], [n for _, n in reasons], color="#dd8452")
-    right.set_title("reasons")
-    for axis in (left, right):
-        axis.invert_yaxis()
-        axis.set_xlabel("rows")
-    figure.tight_layout()
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(handle)
-    try:
-        with writing(Path(name), path):
-            figure.savefig(name, dpi=100)
-            publish(Path(name), path)
-    finally:
-        plt.close(figure)
-
-
 # ------------------------------------------------------------------ the job
 
 
@@ -494,13 +241,13 @@ def run_clean(config: CleanConfig, *, engine: Engine | None = None) -> CleanSumm
         UnknownCountryError: ``country`` is not a code with address rules.
         DataNotReadyError, IndexNotReadyError: a worker cannot load its resources.
     """
-    started = time.monotonic()
+    throughput = Throughput()
     if config.country:
         address_format(config.country)
     settings = get_settings()
     index_dir = config.index_dir or settings.index_dir
     folder = parts_dir(config.output)
-    manifest = _Manifest.open(folder, _job_identity(config, index_dir), config.resume)
+    manifest = Manifest.open(folder, job_identity(config, index_dir), config.resume)
     resumed = len(manifest.chunks)
     done_rows = sum(e["rows"] for e in manifest.chunks.values())
     workers = config.workers
@@ -512,6 +259,9 @@ def run_clean(config: CleanConfig, *, engine: Engine | None = None) -> CleanSumm
         adapter_dir=config.adapter_dir or settings.adapter_path,
         use_classifier=config.use_classifier,
         threads=threads,
+        data=settings.data_paths(),
+        default_country=settings.default_country,
+        max_length=settings.max_address_length,
     )
     texts_of = _Texts(config)
     run = _Run()
@@ -529,9 +279,6 @@ def run_clean(config: CleanConfig, *, engine: Engine | None = None) -> CleanSumm
 
     bar = config.progress if config.progress is not None else sys.stderr.isatty()
     progress = _Progress(count_rows(config.input), done_rows, bar, config.log_every_s)
-    first_result: float | None = None
-    rows_after_first = 0
-    rows_this_run = 0
     try:
         with engine or make_engine(config.engine, spec, workers, config.scheduler) as running:
             workers = running.workers
@@ -544,15 +291,11 @@ def run_clean(config: CleanConfig, *, engine: Engine | None = None) -> CleanSumm
                 manifest.chunks[result.number] = {
                     "file": name,
                     "rows": table.num_rows,
-                    "counts": _counts(table),
+                    "counts": chunk_counts(table),
                     "stats": asdict(result.stats),
                 }
                 manifest.save()
-                rows_this_run += table.num_rows
-                if first_result is None:
-                    first_result = time.monotonic()
-                else:
-                    rows_after_first += table.num_rows
+                throughput.add(table.num_rows)
                 progress.update(table.num_rows)
     finally:
         progress.close()
@@ -567,37 +310,15 @@ def run_clean(config: CleanConfig, *, engine: Engine | None = None) -> CleanSumm
     assemble(parts, config.output, schema)
     finished = time.monotonic()
 
-    stats = [StageStats(**e["stats"]) for e in manifest.chunks.values()]
-    peak: dict[str, float] = {}
-    for s in (s for s in stats if s.pid):
-        peak[str(s.pid)] = max(peak.get(str(s.pid), 0.0), round(s.peak_rss_mb, 1))
-    elapsed = finished - started
-    summary = CleanSummary(
-        output=config.output,
-        rows=sum(e["rows"] for e in manifest.chunks.values()),
-        verdicts=_sum_counts(manifest.chunks, "verdicts"),
-        reasons=_sum_counts(manifest.chunks, "reasons"),
-        errors=_sum_counts(manifest.chunks, "errors").get("rows", 0),
-        rows_this_run=rows_this_run,
-        elapsed_s=round(elapsed, 2),
-        rows_per_s=round(rows_this_run / elapsed, 2) if elapsed > 0 else 0.0,
-        rows_per_s_after_load=(
-            round(rows_after_first / (finished - first_result), 2)
-            if first_result is not None and rows_after_first and finished > first_result
-            else None
-        ),
-        classified=sum(s.classified for s in stats),
-        stage_seconds={
-            stage: round(sum(getattr(s, f"{stage}_s") for s in stats), 3)
-            for stage in ("screen", "search", "verify", "classify", "load")
-        },
+    summary = summarize(
+        config.output,
+        manifest.chunks,
+        throughput,
+        finished,
         workers=workers,
-        chunks=run.chunks,
+        total_chunks=run.chunks,
         resumed_chunks=resumed,
-        worker_peak_rss_mb=peak,
     )
-    summary_json, summary_png = summary_paths(config.output)
-    _write_json_atomically(summary.to_json(), summary_json)
-    _chart(summary, summary_png)
+    write_report(summary)
     shutil.rmtree(folder, ignore_errors=True)
     return summary

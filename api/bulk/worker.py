@@ -22,9 +22,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from address.errors import AddressTooLongError, EmptyAddressError
-from address.fields import AddressFields
-from address.normalize import normalize
+from address.errors import AddressError, EmptyAddressError
+from address.fields import AddressFields, FieldInputError
+from address.model import DEFAULT_COUNTRY
+from address.normalize import MAX_ADDRESS_LENGTH
+from address.paths import DataPaths, data_paths, use_data
+from address.reading import CleanInput, clean_input
 from api.bulk.io import OUTPUT_COLUMNS, SUGGESTION_COLUMNS
 
 if TYPE_CHECKING:
@@ -76,12 +79,14 @@ class Rejected:
     message: str
 
 
-def screen(item: str | AddressFields) -> str | AddressFields | Rejected:
-    """The normalized text of a row (a row read in ``--components`` mode, as fields, is
-    screened by its whole text and passed on as it is), or why it cannot be verified.
+def screen(
+    item: str | AddressFields, max_length: int = MAX_ADDRESS_LENGTH
+) -> CleanInput | Rejected:
+    """A row cleaned for ``verify_batch`` (a text normalized, or in ``--components`` mode
+    each field of the form), or why it cannot be verified.
 
     Example:
-        >>> screen("4570 Frozen Hill Rd ,, Anamosa IA\\x00")
+        >>> screen("4570 Frozen Hill Rd ,, Anamosa IA\\x00").text()
         '4570 Frozen Hill Rd, Anamosa IA'
         >>> screen("Reykjav\\ufffdk").problem
         <InputProblem.BAD_ENCODING: 'bad_encoding'>
@@ -97,12 +102,14 @@ def screen(item: str | AddressFields) -> str | AddressFields | Rejected:
     if "\ufffd" in text:
         return Rejected(InputProblem.BAD_ENCODING, "bytes that are not UTF-8 (shown as U+FFFD)")
     try:
-        clean = normalize(text)
-    except EmptyAddressError as exc:
-        return Rejected(InputProblem.EMPTY_INPUT, str(exc))
-    except AddressTooLongError as exc:
-        return Rejected(InputProblem.TOO_LONG, str(exc))
-    return item if isinstance(item, AddressFields) else clean
+        return clean_input(item, max_length)
+    except FieldInputError as exc:
+        cause: AddressError = exc.cause
+    except AddressError as exc:
+        cause = exc
+    if isinstance(cause, EmptyAddressError):
+        return Rejected(InputProblem.EMPTY_INPUT, str(cause))
+    return Rejected(InputProblem.TOO_LONG, str(cause))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +124,12 @@ class ResourceSpec:
     """Ask the classifier about open cases (else they stay ``uncertain``)."""
     threads: int = 1
     """torch and FAISS threads in each worker process."""
+    data: DataPaths = field(default_factory=data_paths)
+    """libpostal's data and the gazetteer, as the job's settings name them."""
+    default_country: str | None = DEFAULT_COUNTRY
+    """The country of an address that names none (the ``default_country`` setting)."""
+    max_length: int = MAX_ADDRESS_LENGTH
+    """Longest address accepted (the ``max_address_length`` setting)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,16 +181,16 @@ class _TimedSearcher:
         self._index = index
         self._timer = timer
 
-    def search_batch(
+    def search_parsed(
         self,
-        queries: Sequence[str],
+        texts: Sequence[str],
+        parsed: Sequence[ParsedAddress],
         k: int = 5,
         country: str | None = None,
-        parsed: Sequence[ParsedAddress] | None = None,
     ) -> Sequence[Sequence[SearchCandidate]]:
         started = time.perf_counter()
         try:
-            return self._index.search_batch(queries, k, country, parsed)
+            return self._index.search_parsed(texts, parsed, k, country)
         finally:
             self._timer.seconds += time.perf_counter() - started
 
@@ -189,14 +202,11 @@ class _TimedClassifier:
         self._classifier = classifier
         self._timer = timer
 
-    def classify_batch(
-        self,
-        texts: Sequence[str],
-        country: str | None = None,
-        evidence: Sequence[PlaceEvidence] | None = None,
+    def classify_read(
+        self, texts: Sequence[str], evidence: Sequence[PlaceEvidence]
     ) -> Sequence[Classification]:
         started = time.perf_counter()
-        result = self._classifier.classify_batch(texts, country, evidence)
+        result = self._classifier.classify_read(texts, evidence)
         self._timer.seconds += time.perf_counter() - started
         self._timer.items += len(texts)
         return result
@@ -237,6 +247,7 @@ def load_resources(spec: ResourceSpec) -> float:
 
         torch.set_num_threads(spec.threads)
         faiss.omp_set_num_threads(spec.threads)
+        use_data(spec.data)
         load_libpostal()
         index = load_index(spec.index_dir)
         classifier = ValidityClassifier.load(spec.adapter_dir) if spec.use_classifier else None
@@ -281,10 +292,11 @@ def _error_values(error: Exception) -> dict[str, Any]:
 
 
 def _verify_group(
-    texts: list[str | AddressFields],
+    texts: list[CleanInput],
     country: str | None,
     searcher: _TimedSearcher,
     classifier: _TimedClassifier | None,
+    default_country: str | None,
 ) -> list[dict[str, Any]]:
     """Verify rows of one country hint together; if the batch fails, row by row, so
     that one row that breaks ``verify_batch`` costs only itself."""
@@ -292,7 +304,12 @@ def _verify_group(
 
     try:
         results = verify_batch(
-            texts, country, searcher=searcher, classifier=classifier, limit=SEARCH_LIMIT
+            texts,
+            country,
+            searcher=searcher,
+            classifier=classifier,
+            limit=SEARCH_LIMIT,
+            default_country=default_country,
         )
         return [_row_values(r) for r in results]
     except Exception as exc:  # retried row by row below, where each failure is reported
@@ -301,7 +318,12 @@ def _verify_group(
     for text in texts:
         try:
             one = verify_batch(
-                [text], country, searcher=searcher, classifier=classifier, limit=SEARCH_LIMIT
+                [text],
+                country,
+                searcher=searcher,
+                classifier=classifier,
+                limit=SEARCH_LIMIT,
+                default_country=default_country,
             )
             values.append(_row_values(one[0]))
         except Exception as exc:  # a bad row must never stop the job
@@ -326,9 +348,9 @@ def clean_chunk(task: ChunkTask, spec: ResourceSpec) -> ChunkResult:
 
     started = time.perf_counter()
     rows: list[dict[str, Any] | None] = [None] * len(task.texts)
-    groups: dict[str | None, list[tuple[int, str | AddressFields]]] = {}
+    groups: dict[str | None, list[tuple[int, CleanInput]]] = {}
     for i, (text, country) in enumerate(zip(task.texts, task.countries, strict=True)):
-        screened = screen(text)
+        screened = screen(text, spec.max_length)
         if isinstance(screened, Rejected):
             rows[i] = _rejected_values(screened)
         else:
@@ -337,7 +359,9 @@ def clean_chunk(task: ChunkTask, spec: ResourceSpec) -> ChunkResult:
 
     started = time.perf_counter()
     for country, members in groups.items():
-        values = _verify_group([t for _, t in members], country, searcher, classifier)
+        values = _verify_group(
+            [t for _, t in members], country, searcher, classifier, spec.default_country
+        )
         for (i, _), value in zip(members, values, strict=True):
             rows[i] = value
     verify_s = time.perf_counter() - started - search_timer.seconds - classify_timer.seconds
