@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import platform
 import random
 import re
@@ -31,10 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from eval._common import RESULTS, latency_percentiles, timed_calls, write_json
 
 CORRUPTIONS = (
     "typo",
@@ -106,7 +104,8 @@ def _typo(word: str, rng: random.Random, edits: int) -> str:
     return word
 
 
-def _street_typo(row: pd.Series, rng: random.Random) -> str | None:
+def street_typo(row: pd.Series, rng: random.Random) -> str | None:
+    """The row's address with one or two typos in a word of its street, if it has one."""
     road = row["road"]
     words = [w for w in WORD.findall(road) if len(w) >= 4 and w.isalpha()]
     if not words:
@@ -127,7 +126,8 @@ def _abbreviation(row: pd.Series, rng: random.Random) -> str | None:
     return str(row["address"]).replace(road, new_road, 1)
 
 
-def _format(row: pd.Series, drop: Sequence[str] = (), order: str = "native") -> str:
+def format_row(row: pd.Series, drop: Sequence[str] = (), order: str = "native") -> str:
+    """The row's address line without the ``drop`` parts, in the native or another order."""
     from index.reference import format_address_line
 
     parts = {c: row[c] for c in ("house_number", "road", "unit", "postcode", "city", "state")}
@@ -149,17 +149,17 @@ def _format(row: pd.Series, drop: Sequence[str] = (), order: str = "native") -> 
 def corrupt(row: pd.Series, kind: str, rng: random.Random) -> str | None:
     """One corrupted spelling of a reference row, or None when it does not apply."""
     if kind == "typo":
-        return _street_typo(row, rng)
+        return street_typo(row, rng)
     if kind == "abbreviation":
         return _abbreviation(row, rng)
     if kind == "no_postcode":
-        return _format(row, drop=("postcode",)) if isinstance(row["postcode"], str) else None
+        return format_row(row, drop=("postcode",)) if isinstance(row["postcode"], str) else None
     if kind == "no_city":
-        return _format(row, drop=("city",))
+        return format_row(row, drop=("city",))
     if kind == "lower_no_punct":
         return PUNCTUATION.sub("", str(row["address"]).lower())
     if kind == "reordered":
-        return _format(row, order="reordered")
+        return format_row(row, order="reordered")
     if kind == "extra_unit":
         unit = (
             f"Apt {rng.randint(1, 30)}"
@@ -202,23 +202,7 @@ def corrupted_queries(
     return queries
 
 
-def _percentiles(values: Sequence[float]) -> dict[str, float]:
-    ms = np.asarray(values) * 1000
-    return {f"p{p}": round(float(np.percentile(ms, p)), 3) for p in (50, 95, 99)}
-
-
-def _time(
-    call: Callable[[str], list[str]], texts: Sequence[str]
-) -> tuple[list[list[str]], list[float]]:
-    found, seconds = [], []
-    for text in texts:
-        start = time.perf_counter()
-        found.append(call(text))
-        seconds.append(time.perf_counter() - start)
-    return found, seconds
-
-
-def _accuracy(
+def accuracy(
     queries: Sequence[Query], found: Sequence[list[str]], address_of: dict[str, str]
 ) -> dict[str, Any]:
     """Top-1/top-5 hit rates; a row with the very same address text as the target
@@ -264,7 +248,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     texts = [q.text for q in queries]
     index.search(texts[0])  # warm: model and parser loaded
 
-    ours, ours_seconds = _time(lambda t: [c.id for c in index.search(t, k=5)], texts)
+    ours, ours_seconds = timed_calls(lambda t: [c.id for c in index.search(t, k=5)], texts)
     results: dict[str, Any] = {
         "index": str(index.path),
         "rows": len(rows),
@@ -274,8 +258,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "build": index.manifest.get("build", {}),
         "faiss": index.manifest.get("faiss", {}),
         "search": {
-            **_accuracy(queries, ours, address_of),
-            "latency_ms": _percentiles(ours_seconds),
+            **accuracy(queries, ours, address_of),
+            "latency_ms": latency_percentiles(ours_seconds),
         },
     }
 
@@ -286,18 +270,18 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     ids = rows["id"].tolist()
     step = max(1, len(queries) // args.baseline_queries)
     subset = list(range(0, len(queries), step))[: args.baseline_queries]
-    base_found, base_seconds = _time(
+    base_found, base_seconds = timed_calls(
         lambda t: [ids[i] for _, _, i in process.extract(t, strings, scorer=fuzz.WRatio, limit=5)],
         [texts[i] for i in subset],
     )
     sub_queries = [queries[i] for i in subset]
-    ours_sub = _accuracy(sub_queries, [ours[i] for i in subset], address_of)
-    base = _accuracy(sub_queries, base_found, address_of)
+    ours_sub = accuracy(sub_queries, [ours[i] for i in subset], address_of)
+    base = accuracy(sub_queries, base_found, address_of)
     ours_median = statistics.median(ours_seconds[i] for i in subset)
     results["baseline"] = {
         "method": "rapidfuzz.process.extract(query, all_addresses, scorer=WRatio, limit=5)",
         **base,
-        "latency_ms": _percentiles(base_seconds),
+        "latency_ms": latency_percentiles(base_seconds),
         "ours_on_same_queries": ours_sub,
         "top1_difference": round(ours_sub["top1"] - base["top1"], 4),
         "top5_difference": round(ours_sub["top5"] - base["top5"], 4),
@@ -323,7 +307,9 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                         word = rng.choice(words)
                         typed = typed.replace(word, _typo(word, rng, 1), 1)
                 prefixes.append(typed)
-            found, seconds = _time(lambda t: [c.id for c in index.autocomplete(t, k=5)], prefixes)
+            found, seconds = timed_calls(
+                lambda t: [c.id for c in index.autocomplete(t, k=5)], prefixes
+            )
             all_seconds.extend(seconds)
             hits = [
                 address_of[i] in {address_of[f] for f in ids}
@@ -333,9 +319,9 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             ac[name] = {
                 "recall_at_5": round(sum(hits) / len(hits), 4),
                 "n": len(hits),
-                "latency_ms": _percentiles(seconds),
+                "latency_ms": latency_percentiles(seconds),
             }
-    results["autocomplete"] = {"by_prefix": ac, "latency_ms": _percentiles(all_seconds)}
+    results["autocomplete"] = {"by_prefix": ac, "latency_ms": latency_percentiles(all_seconds)}
     results["memory"] = {"max_rss_mb": _rss_mb(), "rss_before_load_mb": rss_before}
     results["machine"] = {
         "cpus": __import__("os").cpu_count(),
@@ -444,9 +430,7 @@ def main() -> None:
     args = parser.parse_args()
     results = bench(args)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.name}.json").write_text(
-        json.dumps(results, indent=2, ensure_ascii=False) + "\n"
-    )
+    write_json(RESULTS / f"{args.name}.json", results, ensure_ascii=False)
     (RESULTS / f"{args.name}.md").write_text(_markdown(results))
     print(_markdown(results))
 

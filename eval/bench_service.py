@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from api.server_process import ServerProcess
+from eval._common import latency_percentiles
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -65,10 +66,11 @@ OUTSIDE = (
 
 def _percentiles(seconds: Sequence[float]) -> dict[str, float]:
     ms = np.asarray(seconds) * 1000
-    out = {f"p{p}": round(float(np.percentile(ms, p)), 2) for p in (50, 95, 99)}
-    out["max"] = round(float(ms.max()), 2)
-    out["mean"] = round(float(ms.mean()), 2)
-    return out
+    return {
+        **latency_percentiles(seconds, digits=2),
+        "max": round(float(ms.max()), 2),
+        "mean": round(float(ms.mean()), 2),
+    }
 
 
 def _timed(
@@ -103,7 +105,7 @@ def _summary(
 
 def make_inputs(rows: pd.DataFrame, args: argparse.Namespace) -> dict[str, Any]:
     """Keystroke prefixes, verify inputs by group, and batches."""
-    from eval.bench_index import _format, _street_typo
+    from eval.bench_index import format_row, street_typo
 
     rng = random.Random(args.seed)
     with_number = rows[rows["house_number"].notna() & rows["road"].notna()]
@@ -127,9 +129,9 @@ def make_inputs(rows: pd.DataFrame, args: argparse.Namespace) -> dict[str, Any]:
         if len(corrupted) == third:
             break
         if len(corrupted) % 2 == 0:
-            text = _street_typo(row, rng)
+            text = street_typo(row, rng)
         elif isinstance(row["postcode"], str):
-            text = _format(row, drop=("postcode",))
+            text = format_row(row, drop=("postcode",))
         else:
             text = None
         if text and text != row["address"]:

@@ -33,44 +33,23 @@ from __future__ import annotations
 
 import argparse
 import copy
-import csv
 import json
 import random
-import re
-import string
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from address.settings import get_settings
+from eval._common import DATASETS, REPO, RESULTS, pyplot, save_figure, write_json
+from eval.classifier_sets import de_addresses, fr_addresses, other_country_set, uk_addresses
 from finetune._labels import LABELS, VALID
-from finetune.data import (
-    AddressParts,
-    DataConfig,
-    Example,
-    build_default_dataset,
-    donors_from,
-    make_examples,
-)
+from finetune.data import AddressParts, DataConfig, Example, build_default_dataset
 from finetune.metrics import Report, confusion_matrix, report
 
-REPO = Path(__file__).resolve().parent.parent
-RESULTS = REPO / "eval" / "results"
-DATASETS = REPO.parent / "shared" / "datasets"
 OTHER = "other"  # a rules verdict outside the classifier's label set
 
-# A house number as the first token of a comma part: "16, INGRAM GARDENS", "1-3 Pevensey Road".
-HOUSE_NUMBER_START = re.compile(r"(?:^|,\s*)\d+[A-Za-z]?(?:-\d+)?\b")
-
-# A house number as libpostal returns it: "16", "33-35", "12b", "432bis" is not one.
-PLAIN_HOUSE_NUMBER = re.compile(r"\d+[a-z]?(?:[-/]\d+[a-z]?)?", re.IGNORECASE)
-# A number standing alone inside a road name: "score comm bld 100 oliver road".
-NUMBER_WORD = re.compile(r"\b\d+\b")
-# A French query ending in a postcode ("11 Rue du Fort 11800"), or with a postcode and then
-# a town ("36 GRANDE RUE 59550 MAROILLES").
-FR_POSTCODE_END = re.compile(r"\s\d{5}$")
-FR_POSTCODE_TOWN = re.compile(r"\s\d{5}\s+[^\W\d_]")
 
 ZERO_SHOT_WORDS: dict[str, str] = {
     "valid": "valid",
@@ -94,148 +73,6 @@ other - not an address (a note, a name, a phone number, an e-mail, a web link)
 gibberish - random characters
 truncated - the address is cut off in the middle
 Text: """
-
-
-# --------------------------------------------------------------------------- sets
-
-
-def _capwords(value: str | None) -> str | None:
-    return string.capwords(value) if value else None
-
-
-def _from_parsed(text: str, country: str) -> AddressParts | None:
-    """Components of a real address when libpostal finds a plain number, road and town."""
-    from address.libpostal import parse
-
-    parsed = parse(text, country)
-    if not (parsed.house_number and parsed.road and (parsed.city or parsed.postcode)):
-        return None
-    if not PLAIN_HOUSE_NUMBER.fullmatch(parsed.house_number) or NUMBER_WORD.search(parsed.road):
-        return None  # "1st floor" as the number, "score comm bld 100 oliver road" as the road
-    return AddressParts(
-        country=country.upper(),
-        house_number=parsed.house_number.upper(),
-        road=_capwords(parsed.road),
-        postcode=parsed.postcode.upper() if parsed.postcode else None,
-        city=_capwords(parsed.city),
-    )
-
-
-def _uk(folder: Path, limit: int, rng: random.Random) -> list[tuple[str, AddressParts]]:
-    rows: list[tuple[str, str]] = []
-    for path in sorted((folder / "uk_address_matching").glob("*.tsv")):
-        with path.open(encoding="utf-8") as handle:
-            for row in csv.DictReader(handle, delimiter="\t"):
-                text, postcode = (row.get("text") or "").strip(" ,"), (row.get("postcode") or "")
-                if text and postcode.strip() and HOUSE_NUMBER_START.search(text):
-                    rows.append((text, postcode.strip()))
-    rng.shuffle(rows)
-    out = []
-    for text, postcode in rows:
-        full = f"{text}, {postcode}"
-        parts = _from_parsed(full, "gb")
-        if parts and parts.city:
-            out.append((full, parts))
-        if len(out) >= limit:
-            break
-    return out
-
-
-def _de(folder: Path, limit: int, rng: random.Random) -> list[tuple[str, AddressParts]]:
-    """OpenStreetMap community centres: "Waldstraße 1, 68642 Bürstadt".
-
-    The file's postcodes went through a number type upstream: 430 of 7,854 lost their
-    leading zero ("Windscheidstraße 51, 4277 Leipzig" for 04277), which no German
-    address has; they are padded back to five digits in the text and the parts. House
-    numbers must be plain (as libpostal's are for the UK and France): "118,120,122" and
-    "10a (LAB)" are left out.
-    """
-    out = []
-    with (folder / "de_osm_community_centres.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            street, number = (row.get(k, "").strip() for k in ("addr.street", "addr.housenumber"))
-            postcode, city = row.get("addr.postcode", "").strip(), row.get("addr.city", "").strip()
-            text = (row.get("address") or "").strip()
-            if not (street and number and postcode and city and text):
-                continue
-            if not PLAIN_HOUSE_NUMBER.fullmatch(number) or not postcode.isdigit():
-                continue
-            if len(postcode) < 5:
-                padded = postcode.zfill(5)
-                text = text.replace(f", {postcode} ", f", {padded} ")
-                postcode = padded
-            if f", {postcode} " not in text:
-                continue
-            out.append((text, AddressParts("DE", number, street, None, postcode, city)))
-    rng.shuffle(out)
-    return out[:limit]
-
-
-def _fr(folder: Path, limit: int, rng: random.Random) -> list[tuple[str, AddressParts]]:
-    """Complete French addresses from geocoder-tester's queries.
-
-    Most queries are not complete addresses: each address is queried as "11 Rue du Fort
-    Barbaira" (no postcode, which France requires), "11 Rue du Fort" (no town either)
-    and "11 Rue du Fort 11800" (no town), with what is missing in the ``expected_*``
-    columns. Positives are the queries that already hold number, street, postcode and
-    town ("36 GRANDE RUE 59550 MAROILLES", the postal-relay rows) and the postcode
-    queries completed with their expected town in French order ("11 Rue du Fort 11800
-    Barbaira"); libpostal must still find a plain number and a road.
-    """
-    rows = []
-    with (folder / "fr_nl_pl_geocoder_tester_queries.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if row["source"].startswith("france") and row["fuzzy"] == "False":
-                rows.append(row)
-    rng.shuffle(rows)
-    out = []
-    seen: set[str] = set()
-    for row in rows:
-        query = " ".join(row["query"].split())
-        city = row.get("expected_city", "").strip()
-        if FR_POSTCODE_END.search(query) and city:
-            text = f"{query} {city}"  # "11 Rue du Fort 11800" + "Barbaira"
-        elif FR_POSTCODE_TOWN.search(query):
-            text = query  # "36 GRANDE RUE 59550 MAROILLES"
-        else:
-            continue  # no postcode, or no town
-        parts = _from_parsed(text, "fr")
-        if parts is None or not parts.city or not parts.postcode or text.casefold() in seen:
-            continue
-        seen.add(text.casefold())
-        out.append((text, parts))
-        if len(out) >= limit:
-            break
-    return out
-
-
-def other_country_set(
-    name: str, real: Sequence[tuple[str, AddressParts]], n: int, seed: int, valid_fraction: float
-) -> list[Example]:
-    """Real texts as ``valid`` plus negatives made from their parts, ``n`` in all.
-
-    Positives are normalized as the service normalizes every input (the generated
-    negatives already are): "2 Low Street , Leeds" -> "2 Low Street, Leeds".
-    """
-    from address.normalize import normalize
-    from finetune.evidence import evidence_for
-
-    rng = random.Random(f"{seed}:{name}")
-    n_valid = min(round(n * valid_fraction), len(real))
-    positives = [
-        Example(normalize(text), VALID, parts.country, name) for text, parts in real[:n_valid]
-    ]
-    parts = [p for _, p in real]
-    negatives = make_examples(
-        parts, n - n_valid, rng, valid_fraction=0.0, donors=donors_from(parts)
-    )
-    examples = [
-        Example(e.text, e.label, e.country, name, evidence_for(e.text, e.country))
-        for e in positives + negatives
-    ]
-    rng.shuffle(examples)
-    return examples
-
 
 # --------------------------------------------------------------------------- methods
 
@@ -322,11 +159,7 @@ def lora_predict(
 
 
 def _plot(confusions: dict[str, dict[str, list[list[int]]]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     sets = [name for name in confusions if name in ("heldout", "other")]
     methods = ["lora", "lora_text_only", "rules", "zeroshot"]
     fig, axes = plt.subplots(len(sets), len(methods), figsize=(5 * len(methods), 4.6 * len(sets)))
@@ -358,9 +191,7 @@ def _plot(confusions: dict[str, dict[str, list[list[int]]]], path: Path) -> None
             ax.set_title(f"{name}: {method}", fontsize=9)
             ax.set_xlabel("predicted", fontsize=7)
             ax.set_ylabel("true", fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _markdown(result: dict[str, Any], command: str) -> str:
@@ -420,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     saved = json.loads((args.adapter / "train_config.json").read_text())
     data_cfg = DataConfig(**saved["data"])
     started = time.perf_counter()
-    dataset = build_default_dataset(data_cfg)
+    dataset = build_default_dataset(data_cfg, get_settings().reference_table)
     sets: dict[str, list[Example]] = {"heldout": list(dataset.test)}
     info = {
         "heldout": f"{len(dataset.test)} examples from {len(dataset.test_groups)} held-out "
@@ -429,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.datasets.is_dir():
         rng = random.Random(data_cfg.seed)
         other: list[Example] = []
-        for name, loader in (("uk", _uk), ("de", _de), ("fr", _fr)):
+        for name, loader in (("uk", uk_addresses), ("de", de_addresses), ("fr", fr_addresses)):
             loaded: Callable[[Path, int, random.Random], list[tuple[str, AddressParts]]] = loader
             real = loaded(args.datasets, args.per_country, rng)
             examples = other_country_set(
@@ -494,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result["confusion"][name] = confusions[name]
     result["seconds"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out / f"{args.name}.json", result)
     (args.out / f"{args.name}.md").write_text(_markdown(result, command))
     _plot(confusions, args.out / result["png"])
     print((args.out / f"{args.name}.md").read_text())

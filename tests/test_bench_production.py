@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from eval.bench_production import (
-    Address,
-    Noisy,
-    extra_matches,
-    glued,
-    held_out,
-    judge_clean,
-    make_noisy,
-    unit_found,
-)
+from eval.production.addresses import Address, glued, held_out
+from eval.production.judge import extra_matches, judge_clean, unit_found
+from eval.production.noise import Noisy, make_noisy
 
 LEEDS = Address(
     id="uk-00001",
