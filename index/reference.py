@@ -1,4 +1,5 @@
-"""Known-good reference addresses: the default table and user reference files.
+"""Known-good reference addresses: the table every source ends up in, and the default one.
+User files are read by :mod:`index.user_files`.
 
 Every source ends up in one Parquet table, one row per known-good address::
 
@@ -17,10 +18,7 @@ register (via iceaddr); see ``DATA_LICENSES.md``.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -32,10 +30,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from address.downloads import pip_download
-from address.errors import AddressTooLongError, EmptyAddressError, ReferenceDataError
-from address.model import LOCALITY_LABELS
+from address.errors import ReferenceDataError
 from address.parquet import write_parquet_atomically
-from address.settings import get_settings
+from address.paths import data_paths
 from address.standardize import format_address_line
 from index._iceland import ICELAND_SOURCE, count_iceland_rows, iter_iceland_components
 from index._linn import LINN_PACKAGE, LINN_SOURCE, iter_linn_components
@@ -44,11 +41,10 @@ __all__ = [
     "COMPONENT_COLUMNS",
     "REFERENCE_COLUMNS",
     "REFERENCE_SCHEMA",
-    "SKIP_REASONS",
-    "build_reference",
+    "check_unique_ids",
     "fetch_default_reference",
-    "load_reference_file",
     "read_reference",
+    "table_to_frame",
 ]
 
 logger = logging.getLogger(__name__)
@@ -69,27 +65,6 @@ REFERENCE_SCHEMA = pa.schema(
 
 REFERENCE_COLUMNS = tuple(REFERENCE_SCHEMA.names)
 _REQUIRED_COLUMNS = ("id", "address", "country", "source")
-
-# An ISO 3166-1 alpha-2 code once upper-cased: "us" -> "US".
-_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
-
-# Our column -> the OpenAddresses columns (lower case) or libpostal labels that feed it,
-# first found first; our own names, which are libpostal's, come first. One table for file
-# columns and for the components libpostal parses out of one-line addresses.
-_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "house_number": ("house_number", "number"),
-    "road": ("road", "street"),
-    "unit": ("unit",),
-    "postcode": ("postcode",),
-    # district (OpenAddresses) or libpostal's suburb, city_district, … only where city is missing
-    "city": ("city", "district", *LOCALITY_LABELS[1:]),
-    "state": ("state", "region"),
-}
-
-SKIP_REASONS = ("empty", "no_road", "too_long")
-"""Why a row of a user file is left out of the reference table: nothing left after
-normalization (or neither an address nor a component), no road found by libpostal in a
-one-line address, or an address line over the ``max_address_length`` setting."""
 
 
 # --------------------------------------------------------------------------- tables
@@ -118,7 +93,7 @@ class _Columns:
         )
 
 
-def _check_unique_ids(ids: Iterable[str | None]) -> None:
+def check_unique_ids(ids: Iterable[str | None]) -> None:
     counts = Counter(ids)
     duplicated = [(i, n) for i, n in counts.items() if n > 1]
     if duplicated:
@@ -146,7 +121,7 @@ def _is_reference_table(path: Path) -> bool:
         return False
 
 
-def _table_to_frame(table: pa.Table) -> pd.DataFrame:
+def table_to_frame(table: pa.Table) -> pd.DataFrame:
     frame: pd.DataFrame = table.select(list(REFERENCE_COLUMNS)).cast(REFERENCE_SCHEMA).to_pandas()
     return frame
 
@@ -155,7 +130,7 @@ def read_reference(path: Path) -> pd.DataFrame:
     """Read a reference table written by this module.
 
     Example:
-        >>> frame = read_reference(get_settings().reference_table)
+        >>> frame = read_reference(data_paths().reference)
         >>> frame.loc[frame["id"] == "is-10017508", "address"].item()
         'Laugavegur 12b, 101 Reykjavík'
 
@@ -179,7 +154,7 @@ def read_reference(path: Path) -> pd.DataFrame:
         problem = f"nulls in required columns {nulls}" if nulls else None
     if problem is not None:
         raise ReferenceDataError(f"{path} is not a reference table: {problem}")
-    return _table_to_frame(table)
+    return table_to_frame(table)
 
 
 # ------------------------------------------------------------------ default data
@@ -217,7 +192,7 @@ def fetch_default_reference(
 
     Args:
         out: where to write the Parquet table; default
-            ``get_settings().reference_table``.
+            ``data_paths().reference``.
         force: rebuild even when ``out`` already holds a valid table.
         progress: show tqdm progress bars.
 
@@ -228,7 +203,7 @@ def fetch_default_reference(
         DataFetchError: the usaddress sdist could not be downloaded or verified.
         ReferenceDataError: a source could not be read.
     """
-    out = out or get_settings().reference_table
+    out = out or data_paths().reference
     if not force and _is_reference_table(out):
         return out
     columns = _Columns()
@@ -248,287 +223,5 @@ def fetch_default_reference(
         "IS",
         ICELAND_SOURCE,
     )
-    _check_unique_ids(columns.data["id"])
+    check_unique_ids(columns.data["id"])
     return write_parquet_atomically(columns.to_table(), out)
-
-
-# -------------------------------------------------------------------- user files
-
-
-def _cell_text(value: object) -> str | None:
-    """A cell as text: ``52205`` and ``52205.0`` both become ``"52205"``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    # Everything as text: keeps postcodes such as "00501" and the country "NA".
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    table = pq.read_table(path)
-    return pd.DataFrame(
-        {
-            name: [_cell_text(v) for v in table.column(name).to_pylist()]
-            for name in table.column_names
-        },
-        dtype="str",
-    )
-
-
-def _read_jsonl(path: Path) -> pd.DataFrame:
-    records: list[dict[str, str | None]] = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ReferenceDataError(f"{path}: line {number} is not JSON: {exc}") from exc
-            if not isinstance(record, dict):
-                raise ReferenceDataError(f"{path}: line {number} is not a JSON object")
-            records.append({str(k): _cell_text(v) for k, v in record.items()})
-    return pd.DataFrame.from_records(records).astype("str")
-
-
-_READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
-    ".csv": _read_csv,
-    ".parquet": _read_parquet,
-    ".jsonl": _read_jsonl,
-}
-
-
-def _read_any(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    if suffix not in _READERS:
-        raise ReferenceDataError(
-            f"{path.name}: unsupported reference file type {suffix or '(none)'!r}; "
-            f"use one of {', '.join(_READERS)}"
-        )
-    if not path.is_file():
-        raise ReferenceDataError(f"reference file not found: {path}")
-    try:
-        return _READERS[suffix](path)
-    except ReferenceDataError:
-        raise
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise ReferenceDataError(f"cannot read reference file {path}: {exc}") from exc
-
-
-def _clean(series: pd.Series[Any]) -> pd.Series[str]:
-    text = series.astype("str").str.strip()
-    return text.mask(text == "")
-
-
-def _resolve_country(raw: pd.Series[str] | None, default: str | None, size: int) -> pd.Series[str]:
-    fallback = default.strip().upper() if default else None
-    country = pd.Series([fallback] * size, dtype="str")
-    if raw is not None:
-        country = raw.str.upper().combine_first(country)
-    if country.isna().any():
-        raise ReferenceDataError(
-            f"{int(country.isna().sum())} rows have no country: "
-            "add a 'country' column or pass country='US' (ISO alpha-2)"
-        )
-    bad = sorted(set(country[~country.str.fullmatch(_COUNTRY_CODE)]))
-    if bad:
-        raise ReferenceDataError(f"country values that are not ISO alpha-2 codes: {bad[:10]}")
-    return country
-
-
-def _format_rows(frame: pd.DataFrame) -> list[str]:
-    columns = {name: frame[name].tolist() for name in COMPONENT_COLUMNS}
-    return [
-        format_address_line({n: _cell_text(v[i]) for n, v in columns.items()}, str(country))
-        for i, country in enumerate(frame["country"].tolist())
-    ]
-
-
-def _components(columns: Mapping[str, pd.Series[str]]) -> dict[str, pd.Series[str] | None]:
-    """Our component columns from source columns keyed by lower-case name, through
-    :data:`_COLUMN_ALIASES`; ``None`` where no source column feeds one."""
-    found: dict[str, pd.Series[str] | None] = {}
-    for name, aliases in _COLUMN_ALIASES.items():
-        merged: pd.Series[str] | None = None
-        for alias in aliases:
-            if alias in columns:
-                source = columns[alias]
-                merged = source if merged is None else merged.combine_first(source)
-        found[name] = merged
-    return found
-
-
-def _as_written(value: str, text: str) -> str:
-    """libpostal's lower-cased ``value`` in the case ``text`` writes it ("baker" -> "Baker")."""
-    # The value's words, separated by any run of spaces, anywhere in the text.
-    written = re.search(r"\s+".join(map(re.escape, value.split())), text, re.IGNORECASE)
-    return written.group(0) if written else value
-
-
-def _parse_lines(
-    lines: pd.Series[str], countries: pd.Series[str]
-) -> tuple[dict[str, pd.Series[str] | None], pd.Series[str]]:
-    """Components of one-line addresses, parsed by libpostal, and why rows are left out.
-
-    ``"1952 Florida Avenue, Baker, LA 70714"`` gives ``house_number="1952"``,
-    ``road="Florida Avenue"``, ``city="Baker"``, ``state="LA"``, ``postcode="70714"``
-    (as written; libpostal lower-cases). Loads libpostal (~7 s, ~2 GB) on first use.
-
-    Returns:
-        Our component columns (see :func:`_components`), indexed like ``lines``, and
-        for each line ``None`` or its reason in :data:`SKIP_REASONS`.
-    """
-    from address.libpostal import parse
-    from address.normalize import normalize
-
-    parsed: dict[Any, dict[str, str]] = {}
-    reasons: dict[Any, str | None] = {}
-    for key, line, country in zip(lines.index, lines.tolist(), countries.tolist(), strict=True):
-        try:
-            clean = normalize(line)
-        except EmptyAddressError:
-            reasons[key] = "empty"
-            continue
-        except AddressTooLongError:
-            reasons[key] = "too_long"
-            continue
-        components = parse(clean, country).components()
-        parsed[key] = {label: _as_written(v, clean) for label, v in components.items()}
-        reasons[key] = None
-    table = pd.DataFrame.from_dict(parsed, orient="index", dtype="str").reindex(lines.index)
-    found = _components({str(label): table[label] for label in table.columns})
-    road = found["road"]
-    for key in lines.index:
-        if reasons[key] is None and (road is None or pd.isna(road[key])):
-            reasons[key] = "no_road"
-    return found, pd.Series(reasons, dtype="str").reindex(lines.index)
-
-
-def load_reference_file(
-    path: Path, *, country: str | None = None, skipped: Counter[str] | None = None
-) -> pd.DataFrame:
-    """Load a user file of known-good addresses into the reference schema.
-
-    Accepts CSV, Parquet or JSONL (by extension) with an ``address`` column,
-    OpenAddresses-style component columns (``number, street, unit, city,
-    district, region, postcode, country``; also the schema's own names), or
-    both; column names are matched case-insensitively. A row such as
-    ``number=4570, street=Frozen Hill Rd, city=Anamosa, region=IA,
-    postcode=52205`` becomes ``house_number="4570", road="Frozen Hill Rd",
-    state="IA"`` with the address line ``4570 Frozen Hill Rd, Anamosa, IA 52205``.
-    Where a row has its own ``address`` text that text is kept as given. A row
-    with an ``address`` but no road (one-line files: ``1952 Florida Avenue,
-    Baker, LA 70714``) is parsed by libpostal after normalization, and the
-    components it finds fill those the row lacks (libpostal is loaded only for
-    such rows). Left out, counted by reason (:data:`SKIP_REASONS`) and logged:
-    rows with neither address nor components or whose line normalizes to
-    nothing (``empty``), lines libpostal finds no road in (``no_road``) and
-    lines too long to parse (``too_long``). Ids come from an ``id`` column,
-    else ``<file stem>-<row number>`` (from 1); ``source`` is the file name.
-
-    Args:
-        path: the file to read.
-        country: ISO alpha-2 code for rows without a ``country`` value; default
-            ``get_settings().default_country``.
-        skipped: if given, the rows left out are counted into it by reason
-            (``{"no_road": 3, "empty": 1}``).
-
-    Raises:
-        ReferenceDataError: unsupported extension, unreadable file, no
-            ``address`` nor component column, a missing or invalid country, or
-            duplicate ids.
-    """
-    raw = _read_any(path)
-    columns: dict[str, pd.Series[str]] = {}
-    for column in raw.columns:
-        key = str(column).strip().lower()
-        if key in columns:
-            raise ReferenceDataError(f"{path.name}: column {key!r} appears twice")
-        columns[key] = _clean(raw[column])
-
-    address = columns.get("address")
-    components = _components(columns)
-    if address is None and all(c is None for c in components.values()):
-        raise ReferenceDataError(
-            f"{path.name} has neither an 'address' column nor any component column "
-            f"(number, street, unit, city, district, region, postcode); found {list(columns)}"
-        )
-    size = len(raw)
-    empty = pd.Series([None] * size, dtype="str")
-    frame = pd.DataFrame({name: empty if c is None else c for name, c in components.items()})
-    frame["country"] = _resolve_country(
-        columns.get("country"),
-        country if country is not None else get_settings().default_country,
-        size,
-    )
-    frame["address"] = empty if address is None else address
-    reasons = pd.Series([None] * size, dtype="str")
-    one_line = frame.loc[frame["address"].notna() & frame["road"].isna()]
-    if len(one_line):
-        parsed, reasons = _parse_lines(one_line["address"], one_line["country"])
-        reasons = reasons.reindex(frame.index)
-        for name, values in parsed.items():
-            if values is not None:
-                frame[name] = frame[name].combine_first(values)
-    missing = frame.loc[frame["address"].isna()]
-    if len(missing):
-        lines = pd.Series(_format_rows(missing), index=missing.index, dtype="str")
-        frame["address"] = frame["address"].combine_first(lines)
-    frame["address"] = _clean(frame["address"])
-    reasons = reasons.mask(frame["address"].isna(), "empty")
-    generated = pd.Series([f"{path.stem}-{n}" for n in range(1, size + 1)], dtype="str")
-    ids = columns.get("id")
-    frame["id"] = generated if ids is None else ids.combine_first(generated)
-    frame["source"] = path.name
-    left_out = Counter(reasons.dropna().tolist())
-    if left_out:
-        logger.warning("%s: left out %s", path, dict(sorted(left_out.items())))
-        frame = frame.loc[reasons.isna()]
-        if skipped is not None:
-            skipped.update(left_out)
-    _check_unique_ids(frame["id"])
-    try:
-        table = pa.Table.from_pandas(
-            frame[list(REFERENCE_COLUMNS)], schema=REFERENCE_SCHEMA, preserve_index=False
-        )
-    except (pa.ArrowException, ValueError) as exc:
-        raise ReferenceDataError(
-            f"{path.name}: cannot convert to the reference schema: {exc}"
-        ) from exc
-    return _table_to_frame(table)
-
-
-def build_reference(inputs: list[Path], out: Path, *, skipped: Counter[str] | None = None) -> Path:
-    """Build one reference table from user files, or the default one.
-
-    Example:
-        >>> build_reference([Path("shops.csv"), Path("depots.jsonl")], Path("ref.parquet"))
-        PosixPath('ref.parquet')
-
-    where ``shops.csv`` holds e.g. ``4570 Frozen Hill Rd, Anamosa, IA 52205``.
-
-    Args:
-        inputs: CSV, Parquet or JSONL files (see :func:`load_reference_file`);
-            an empty list builds the default table with
-            :func:`fetch_default_reference`.
-        out: the Parquet file to write (atomically).
-        skipped: if given, the rows of ``inputs`` left out are counted into it by
-            reason (see :func:`load_reference_file`).
-
-    Raises:
-        ReferenceDataError: a file cannot be loaded, or ids repeat across files.
-    """
-    if not inputs:
-        return fetch_default_reference(out)
-    frames = [load_reference_file(path, skipped=skipped) for path in inputs]
-    combined = pd.concat(frames, ignore_index=True)
-    _check_unique_ids(combined["id"])
-    table = pa.Table.from_pandas(combined, schema=REFERENCE_SCHEMA, preserve_index=False)
-    return write_parquet_atomically(table, out)

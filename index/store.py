@@ -38,20 +38,21 @@ import numpy as np
 import pandas as pd
 
 from address.errors import IndexNotReadyError
-from address.settings import get_settings
+from address.paths import data_paths
 from index._files import (
     MANIFEST,
     ROWS,
     VECTORS,
     not_ready,
     read_manifest,
+    save_index,
     verify_checksums,
-    write_folder,
+    write_manifest,
 )
 from index.config import IndexConfig
 from index.embed import MODEL_NAME, Embedder, model_fingerprint
-from index.keys import address_key, join_keys
 from index.reference import REFERENCE_COLUMNS, read_reference
+from index.rows import with_keys
 from index.search import AddressIndex
 
 __all__ = [
@@ -61,8 +62,6 @@ __all__ = [
     "index_is_current",
     "load_index",
     "reference_checksum",
-    "save_index",
-    "with_keys",
 ]
 
 logger = logging.getLogger(__name__)
@@ -81,43 +80,8 @@ _VERSIONED = ("faiss-cpu", "torch", "sentence-transformers", "numpy", "rapidfuzz
 
 
 def default_index_dir() -> Path:
-    """Where the default index lives: the ``index_dir`` setting (``<data_dir>/index/default``)."""
-    return get_settings().index_dir
-
-
-# ---------------------------------------------------------------------- keys
-
-
-def _keys_of(series: pd.Series[Any]) -> pd.Series[Any]:
-    """Match keys of a column, each distinct value keyed once; null stays null."""
-    values = series.astype("string")
-    distinct = values.dropna().unique()
-    mapping = {v: (address_key(v) or None) for v in distinct}
-    return values.map(mapping).astype("string")
-
-
-def with_keys(frame: pd.DataFrame) -> pd.DataFrame:
-    """Reference rows plus their match keys and a ``deleted`` flag (all ``False``).
-
-    ``"730 33rd Ave SW, Cedar Rapids, IA 52404"`` gets ``key`` =
-    ``"730 33rd ave sw cedar rapids ia 52404"``, ``number_first`` =
-    ``"730 33rd ave sw cedar rapids ia 52404"`` and ``street_first`` =
-    ``"33rd ave sw 730 52404 cedar rapids ia"`` (the autocomplete keys).
-    """
-    rows = frame.loc[:, list(REFERENCE_COLUMNS)].reset_index(drop=True).copy()
-    rows["key"] = _keys_of(rows["address"])
-    for column in ("house_number", "road", "unit", "postcode", "city"):
-        name = "hn_key" if column == "house_number" else f"{column}_key"
-        rows[name] = _keys_of(rows[column])
-    state = _keys_of(rows["state"])
-    hn, road, unit, pc, city = (
-        rows[c] for c in ("hn_key", "road_key", "unit_key", "postcode_key", "city_key")
-    )
-    rows["number_first"] = join_keys(hn, road, unit, city, state, pc)
-    rows["street_first"] = join_keys(road, hn, unit, pc, city, state)
-    rows["key"] = rows["key"].fillna("")
-    rows["deleted"] = False
-    return rows
+    """Where the default index lives (``<data_dir>/index/default``, :mod:`address.paths`)."""
+    return data_paths().index
 
 
 def reference_checksum(frame: pd.DataFrame) -> str:
@@ -187,7 +151,7 @@ def build_index(
 
     Args:
         reference: a reference table (Parquet from :mod:`index.reference`) or its
-            rows, e.g. ``read_reference(get_settings().reference_table)``.
+            rows, e.g. ``read_reference(data_paths().reference)``.
         out: folder to create or replace, e.g. ``<data_dir>/index/default``.
         config: FAISS kind and embedding settings; default :class:`IndexConfig`.
 
@@ -244,25 +208,7 @@ def _record_total(path: Path, seconds: float) -> None:
     manifest["build"]["total_seconds"] = round(seconds, 1)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     manifest["build"]["process_peak_rss_mb"] = round(peak_kb / 1024)
-    tmp = manifest_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    tmp.replace(manifest_path)
-
-
-def save_index(vectors: Any, rows: pd.DataFrame, manifest: dict[str, Any], out: Path) -> Path:
-    """Write FAISS index, rows and manifest to ``out`` atomically (used by build and save)."""
-    import faiss
-
-    def write(tmp: Path) -> dict[str, Any]:
-        faiss.write_index(vectors, str(tmp / VECTORS))
-        rows.to_parquet(tmp / ROWS, index=False)
-        updated = dict(manifest)
-        updated["count"] = int(vectors.ntotal)
-        updated["live"] = int((~rows["deleted"].astype(bool)).sum())
-        updated["saved_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        return updated
-
-    return write_folder(out, write)
+    write_manifest(path, manifest)
 
 
 # ---------------------------------------------------------------------- load
@@ -374,7 +320,7 @@ def ensure_index(
     """
     config = config or IndexConfig()
     out = (out or default_index_dir()).resolve()
-    frame = read_reference(reference or get_settings().reference_table)
+    frame = read_reference(reference or data_paths().reference)
     if index_is_current(out, frame, config):
         return out, False
     return build_index(frame, out, config), True

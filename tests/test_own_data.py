@@ -22,9 +22,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from address.settings import Settings, get_settings
 from api.server_process import ServerProcess
-from index.reference import SKIP_REASONS, load_reference_file
+from api.settings import ServiceSettings, get_service_settings
+from index.user_files import SKIP_REASONS, load_reference_file
 
 HAMILTON = Path(__file__).resolve().parents[2] / "shared/datasets/us_oh_hamilton_voters.txt"
 # A Hamilton line: "3359 QUEEN CITY AVE CINCINNATI OH 45238" (house number first), in one of
@@ -127,13 +127,13 @@ def test_serve_hands_its_index_option_to_the_app(
         # `serve` sets these; setting first makes monkeypatch restore them afterwards.
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
-    get_settings.cache_clear()
-    assert get_settings().index_dir != tmp_path  # read and cached before `serve` runs
+    get_service_settings.cache_clear()
+    assert get_service_settings().index_dir != tmp_path  # read and cached before `serve` runs
     seen: dict[str, Any] = {}
 
     def fake_run(target: str, **options: Any) -> None:
-        seen["in_process"] = get_settings().index_dir  # what create_app() reads
-        seen["new_worker"] = Settings().index_dir  # what a spawned worker reads
+        seen["in_process"] = get_service_settings().index_dir  # what create_app() reads
+        seen["new_worker"] = ServiceSettings().index_dir  # what a spawned worker reads
         seen["workers"] = options["workers"]
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
@@ -143,7 +143,7 @@ def test_serve_hands_its_index_option_to_the_app(
             app, ["serve", "--index", str(tmp_path), "--workers", str(workers)]
         )
     finally:
-        get_settings.cache_clear()
+        get_service_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert seen == {"in_process": tmp_path, "new_worker": tmp_path, "workers": workers}
 

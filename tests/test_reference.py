@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -14,29 +13,16 @@ import pytest
 
 import index.reference as reference
 from address.errors import ReferenceDataError
-from address.settings import get_settings
+from address.paths import data_paths
 from address.standardize import format_address_line
-from index.reference import (
-    REFERENCE_COLUMNS,
-    build_reference,
-    fetch_default_reference,
-    load_reference_file,
-    read_reference,
-)
+from index.reference import REFERENCE_COLUMNS, fetch_default_reference, read_reference
+from index.user_files import build_reference, load_reference_file
 
 DATA = Path(__file__).parent / "data" / "reference"
 ADDRESSES_ONLY = DATA / "addresses_only.csv"
 COMPONENTS = DATA / "openaddresses_components.csv"
 DEPOTS = DATA / "depots.jsonl"
 NO_USABLE_COLUMNS = DATA / "no_usable_columns.csv"
-
-
-@pytest.fixture(autouse=True)
-def _us_default_country(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("ADDR_DEFAULT_COUNTRY", "US")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def _row(frame: pd.DataFrame, id_: str) -> dict[str, object]:
@@ -125,7 +111,7 @@ def test_csv_with_openaddresses_components_maps_and_formats() -> None:
 
 def test_country_argument_fills_rows_without_country() -> None:
     assert set(load_reference_file(COMPONENTS, country="us")["country"]) == {"US"}
-    assert set(load_reference_file(ADDRESSES_ONLY)["country"]) == {"US"}  # from the settings
+    assert set(load_reference_file(ADDRESSES_ONLY)["country"]) == {"US"}  # the default country
 
 
 def test_parquet_with_numeric_columns(tmp_path: Path) -> None:
@@ -250,8 +236,7 @@ def test_read_reference_refuses_missing_and_foreign_tables(tmp_path: Path) -> No
 
 @pytest.fixture(scope="module")
 def default_table(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    get_settings.cache_clear()
-    existing = get_settings().reference_table
+    existing = data_paths().reference
     if existing.is_file():
         return read_reference(existing)
     out = tmp_path_factory.mktemp("reference") / "default.parquet"
