@@ -57,8 +57,9 @@ def expand(
 def normalize(text: Annotated[str, typer.Argument(help="Raw address text.")]) -> None:
     """Clean an address text (Unicode, whitespace, punctuation, controls)."""
     from address.normalize import normalize as normalize_text
+    from address.settings import get_settings
 
     try:
-        emit(normalize_text(text))
+        emit(normalize_text(text, max_length=get_settings().max_address_length))
     except AddressError as error:
         fail(error)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from address.errors import AddressError, EmptyAddressError, InvalidAddressInputError
 from address.model import LOCALITY_LABELS, ParsedAddress
-from address.normalize import normalize
+from address.normalize import MAX_ADDRESS_LENGTH, normalize
 from address.standardize import format_locality
 
 __all__ = ["AddressFields", "FieldInputError", "apply_fields"]
@@ -55,8 +55,9 @@ class AddressFields:
     postcode: str | None = None
     country: str | None = None
 
-    def cleaned(self) -> AddressFields:
-        """Every field normalized; blank optional fields and blank lines left out.
+    def cleaned(self, max_length: int = MAX_ADDRESS_LENGTH) -> AddressFields:
+        """Every field normalized (none longer than ``max_length``); blank optional
+        fields and blank lines left out.
 
         Raises:
             FieldInputError: a field is too long (``part`` names it), or no line has
@@ -67,7 +68,7 @@ class AddressFields:
             if value is None or not value.strip():
                 return None
             try:
-                return normalize(value)
+                return normalize(value, max_length=max_length)
             except AddressError as error:
                 raise FieldInputError(part, error) from error
 

@@ -22,7 +22,7 @@ from address.errors import REFETCH_HINT, DataNotReadyError
 from address.libpostal_data import check_data_dir
 from address.model import COMPONENT_LABELS, ParsedAddress
 from address.normalize import normalize
-from address.settings import get_settings
+from address.paths import data_paths
 
 __all__ = ["expand", "load", "near_dupe_hashes", "parse", "parse_batch"]
 
@@ -227,7 +227,7 @@ def _get(data_dir: Path | None = None) -> _Libpostal:
     if _instance is None:
         with _instance_lock:
             if _instance is None:
-                _instance = _Libpostal(data_dir or get_settings().libpostal_dir)
+                _instance = _Libpostal(data_dir or data_paths().libpostal)
     return _instance
 
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from enum import StrEnum
 
-__all__ = ["COMPONENT_LABELS", "LOCALITY_LABELS", "REASON_MESSAGES", "ParsedAddress", "Reason"]
+__all__ = [
+    "COMPONENT_LABELS",
+    "DEFAULT_COUNTRY",
+    "LOCALITY_LABELS",
+    "REASON_MESSAGES",
+    "ParsedAddress",
+    "Reason",
+]
+
+DEFAULT_COUNTRY = "US"
+"""Country assumed for an address that names none ("4570 Frozen Hill Rd, Anamosa IA")
+unless the caller gives another default."""
 
 
 class Reason(StrEnum):

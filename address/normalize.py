@@ -11,9 +11,11 @@ import unicodedata
 from collections.abc import Callable
 
 from address.errors import AddressTooLongError, EmptyAddressError
-from address.settings import get_settings
 
-__all__ = ["normalize"]
+__all__ = ["MAX_ADDRESS_LENGTH", "normalize"]
+
+MAX_ADDRESS_LENGTH = 512
+"""Longest address accepted, in characters, unless the caller says otherwise."""
 
 # Any run of Unicode whitespace (incl. NBSP, thin space, line/paragraph separators).
 WHITESPACE_RUN = re.compile(r"\s+")
@@ -83,7 +85,7 @@ _STEPS: tuple[Callable[[str], str], ...] = (
 _MAX_PASSES = 4
 
 
-def normalize(text: str, *, max_length: int | None = None) -> str:
+def normalize(text: str, *, max_length: int = MAX_ADDRESS_LENGTH) -> str:
     """Clean an address text without changing what it says.
 
     The limit applies twice: to the text as sent, before any work, and to the text after
@@ -92,8 +94,8 @@ def normalize(text: str, *, max_length: int | None = None) -> str:
 
     Args:
         text: raw input, e.g. ``"  Flat 3,\\t12 Baker St ,, London NW1 6XE\\x00"``.
-        max_length: longest accepted input and output in characters; default is the
-            ``max_address_length`` setting (512).
+        max_length: longest accepted input and output in characters (the service passes
+            its ``max_address_length`` setting).
 
     Returns:
         The cleaned text, e.g. ``"Flat 3, 12 Baker St, London NW1 6XE"``.
@@ -105,16 +107,15 @@ def normalize(text: str, *, max_length: int | None = None) -> str:
         EmptyAddressError: nothing is left after the clean-up.
         RuntimeError: the steps did not settle within ``_MAX_PASSES`` passes (a bug).
     """
-    limit = max_length if max_length is not None else get_settings().max_address_length
     sent = len(text)
-    if sent > limit:
-        raise AddressTooLongError(sent, limit)
+    if sent > max_length:
+        raise AddressTooLongError(sent, max_length)
     for _ in range(_MAX_PASSES):
         before = text
         for step in _STEPS:
             text = step(text)
-        if len(text) > limit:
-            raise AddressTooLongError(len(text), limit, sent)
+        if len(text) > max_length:
+            raise AddressTooLongError(len(text), max_length, sent)
         if text == before:
             break
     else:

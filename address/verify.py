@@ -53,24 +53,34 @@ street): the known-good data cannot judge the address, and no suggestion is offe
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import Protocol
+from collections.abc import Callable, Sequence
 
+from address.component_checks import checks_against, checks_from_rules
 from address.errors import WorkStoppedError
-from address.extras import from_house, from_road, split_extras
-from address.fields import AddressFields, apply_fields
-from address.libpostal import expand, parse
-from address.model import LOCALITY_LABELS, REASON_MESSAGES, ParsedAddress, Reason
-from address.normalize import normalize
-from address.repair import repair
-from address.rules import PlaceEvidence, check, detect_country, place_evidence
-from address.settings import get_settings
+from address.evidence import HARD_RULE_FAILURES, MATCH_SCORE, STREET_SCORE, Evidence, gather
+from address.fields import AddressFields
+from address.model import DEFAULT_COUNTRY, Reason
+from address.normalize import MAX_ADDRESS_LENGTH
+from address.reading import CleanInput, read
 from address.standardize import standardize
-from address.units import split_unit
+from address.verification import (
+    CLASSIFIER_INVALID,
+    CLASSIFIER_VALID,
+    Classification,
+    Classifier,
+    ComponentCheck,
+    Confirmation,
+    Coverage,
+    Granularity,
+    Match,
+    NextAction,
+    SearchCandidate,
+    Searcher,
+    Suggestion,
+    Verdict,
+    Verification,
+    classifier_verdict,
+)
 
 __all__ = [
     "CLASSIFIER_INVALID",
@@ -95,14 +105,6 @@ __all__ = [
     "verify_batch",
 ]
 
-MATCH_SCORE = 0.85
-"""A candidate at or above this (with the same house number) is the address meant."""
-STREET_SCORE = 0.60
-"""A candidate at or above this that agrees on the street confirms the street."""
-CLASSIFIER_VALID = 0.9
-"""Valid probability at or above which the classifier alone may call an address valid."""
-CLASSIFIER_INVALID = 0.1
-"""Valid probability at or below which the classifier alone may call an address invalid."""
 CLASSIFIER_REASON_SHARE = 0.2
 """A classifier reason is reported when it holds at least this share of the probability."""
 RULE_VERDICT_CONFIDENCE = 0.9
@@ -110,393 +112,10 @@ RULE_VERDICT_CONFIDENCE = 0.9
 SUGGESTION_SCORE = 0.6
 """Weaker candidates (another street) are not offered as "did you mean"."""
 
-# Rule failures that make an address undeliverable by themselves.
-HARD_RULE_FAILURES = frozenset(
-    {
-        Reason.MISSING_ROAD,
-        Reason.MISSING_HOUSE_NUMBER,
-        Reason.MISSING_LOCALITY,
-        Reason.MISSING_POSTCODE,
-        Reason.POSTCODE_FORMAT,
-    }
-)
 # Reasons only the classifier can give: why a text with no street is no address at all.
 _TEXT_REASONS = frozenset({Reason.NOT_AN_ADDRESS, Reason.GIBBERISH, Reason.TRUNCATED})
 # Components whose correction must be confirmed by the customer.
 _KEY_COMPONENTS = ("house_number", "road", "postcode", "city")
-# Components compared character for character, separators aside: "NW1 6XE" / "nw16xe".
-_EXACT_LABELS = frozenset({"house_number", "postcode", "unit"})
-# Spaces, hyphens and dots inside a house number, postcode or unit.
-_COMPACT_SEPARATORS = re.compile(r"[\s\-.]+")
-# A word of an address: "fir", "52402", "reykjavík".
-_WORD = re.compile(r"\w+")
-# Components reported in component_checks, in this order.
-_CHECKED_LABELS = ("unit", "house_number", "road", "postcode", "city", "state", "country")
-
-
-class Verdict(StrEnum):
-    VALID = "valid"
-    INVALID = "invalid"
-    UNCERTAIN = "uncertain"
-
-
-class Granularity(StrEnum):
-    """The finest level confirmed against known-good data."""
-
-    PREMISE = "premise"
-    STREET = "street"
-    LOCALITY = "locality"
-    NONE = "none"
-
-
-class NextAction(StrEnum):
-    """What a checkout or courier app should do, without reading the reasons."""
-
-    ACCEPT = "accept"
-    CONFIRM = "confirm"
-    FIX = "fix"
-
-
-class Coverage(StrEnum):
-    """Whether the known-good data could judge the address."""
-
-    COVERED = "covered"
-    """The known-good data holds the address's street, town or postcode."""
-    OUTSIDE = "outside"
-    """Judged without reference data: rules and the classifier only, no did-you-mean."""
-
-
-class Confirmation(StrEnum):
-    CONFIRMED = "confirmed"
-    PLAUSIBLE = "plausible"
-    SUSPICIOUS = "suspicious"
-
-
-class SearchCandidate(Protocol):
-    """A known-good address offered by the searcher (``index.search.Candidate``)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def address(self) -> str: ...
-    @property
-    def components(self) -> Mapping[str, str]: ...
-    @property
-    def country(self) -> str: ...
-    @property
-    def score(self) -> float: ...
-    @property
-    def matched(self) -> tuple[str, ...]: ...
-
-
-class Searcher(Protocol):
-    """Finds known-good addresses for full, possibly wrong, addresses, reading each
-    query with the components ``verify`` already found in it."""
-
-    def search_batch(
-        self,
-        queries: Sequence[str],
-        k: int = 5,
-        country: str | None = None,
-        parsed: Sequence[ParsedAddress] | None = None,
-    ) -> Sequence[Sequence[SearchCandidate]]: ...
-
-
-class Classification(Protocol):
-    """A validity judgement of an address text."""
-
-    @property
-    def valid_probability(self) -> float: ...
-    @property
-    def reasons(self) -> Sequence[tuple[Reason, float]]: ...
-
-
-class Classifier(Protocol):
-    """Judges whether a text is a complete, deliverable address, reading the postcode
-    gazetteer's word on each text (``evidence``) with it."""
-
-    def classify_batch(
-        self,
-        texts: Sequence[str],
-        country: str | None = None,
-        evidence: Sequence[PlaceEvidence] | None = None,
-    ) -> Sequence[Classification]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ComponentCheck:
-    """How one component fared: ``ComponentCheck("road", "frozen hill rd", "suspicious",
-    corrected=True, inferred=False)`` for a street typo that the match fixed."""
-
-    component: str
-    value: str
-    confirmation: Confirmation
-    corrected: bool = False
-    inferred: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """The known-good address the input is: ``Match("us-ia-linn-000001",
-    "4570 Frozen Hill Rd, Anamosa, IA 52205", 0.98)``."""
-
-    id: str
-    address: str
-    score: float
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    """A "did you mean" candidate."""
-
-    id: str
-    address: str
-    score: float
-    components: Mapping[str, str] = field(default_factory=dict)
-    country: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Verification:
-    """The answer for one address, e.g. for ``"4570 Frozen Hill Rd, Anamosa IA"``:
-    ``verdict=valid, granularity=premise, next_action=accept, match=Match(...)``."""
-
-    verdict: Verdict
-    confidence: float
-    reasons: tuple[Reason, ...]
-    granularity: Granularity
-    next_action: NextAction
-    standardized: str
-    components: Mapping[str, str]
-    component_checks: tuple[ComponentCheck, ...]
-    match: Match | None
-    suggestions: tuple[Suggestion, ...]
-    country: str | None
-    classifier_used: bool
-    extras: Mapping[str, str] = field(default_factory=dict)
-    """What the text held besides the address: ``{"phone": "555-0134"}``."""
-    coverage: Coverage = Coverage.COVERED
-
-    @property
-    def messages(self) -> tuple[str, ...]:
-        """The reasons as short human messages ("House number missing")."""
-        return tuple(REASON_MESSAGES[r] for r in self.reasons)
-
-
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    """An input read before the index is asked: the address text without extras (the
-    unit kept, for the searcher), its components, and where it is.
-
-    ``text`` is ``""`` when the input held nothing but extras ("call me before noon").
-    """
-
-    text: str
-    parsed: ParsedAddress
-    extras: Mapping[str, str]
-    country: str | None
-    search_country: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Evidence:
-    """Everything known about an input before the classifier is asked."""
-
-    reading: _Reading
-    rule_reasons: tuple[Reason, ...]
-    candidates: tuple[SearchCandidate, ...]
-    place: PlaceEvidence
-
-    @property
-    def text(self) -> str:
-        return self.reading.text
-
-    @property
-    def parsed(self) -> ParsedAddress:
-        return self.reading.parsed
-
-    @property
-    def country(self) -> str | None:
-        return self.reading.country
-
-    @property
-    def best(self) -> SearchCandidate | None:
-        return self.candidates[0] if self.candidates else None
-
-    def premise_match(self) -> SearchCandidate | None:
-        best = self.best
-        if best is None or best.score < MATCH_SCORE:
-            return None
-        # One agreeing word is no address: "N/A" must not match the Icelandic road "Á".
-        if "road" not in best.matched or len(best.matched) < 2:
-            return None
-        same_number = (self.parsed.house_number is None) == (
-            best.components.get("house_number") is None
-        ) and (self.parsed.house_number is None or "house_number" in best.matched)
-        return best if same_number else None
-
-    def street_match(self) -> SearchCandidate | None:
-        best = self.best
-        if best is None or best.score < STREET_SCORE or "road" not in best.matched:
-            return None
-        return best if {"locality", "postcode"} & set(best.matched) else None
-
-    def locality_confirmed(self) -> bool:
-        return any({"locality", "postcode"} & set(c.matched) for c in self.candidates)
-
-    def coverage(self) -> Coverage:
-        """``covered`` when a candidate agrees on the town or postcode, or, for an input
-        that names neither, on the street; else ``outside``."""
-        if self.locality_confirmed():
-            return Coverage.COVERED
-        places_given = self.parsed.postcode is not None or self.parsed.locality is not None
-        if not places_given and any("road" in c.matched for c in self.candidates):
-            return Coverage.COVERED
-        return Coverage.OUTSIDE
-
-    def needs_classifier(self) -> bool:
-        """Rules and index leave the verdict open — or there is no street at all, and
-        only the classifier can say why ("call me before noon" is no address)."""
-        if not self.text:
-            return False
-        if self.premise_match() is not None or self.street_match() is not None:
-            return False
-        hard = HARD_RULE_FAILURES & set(self.rule_reasons)
-        return not hard or Reason.MISSING_ROAD in hard
-
-
-def _read(item: str | AddressFields, country: str | None) -> _Reading:
-    """Take the extras out, find the unit wherever it is, parse and repair the rest.
-
-    Example:
-        ``_read("John Smith, 350 5th Ave, New York NY 10118 Apt 4B, call 555-0134", "US")``
-        reads text ``"350 5th Ave, New York NY 10118 Apt 4B"``, unit ``"apt 4b"`` and
-        extras ``{"recipient": "John Smith", "phone": "555-0134"}``.
-    """
-    if isinstance(item, AddressFields):
-        fields = item.cleaned()
-        hint = fields.country or country
-        extracted = split_extras(fields.street(), hint)
-        street = extracted.address
-        text = ", ".join(p for p in (street, fields.place(hint)) if p) if street else ""
-    else:
-        fields, hint = None, country
-        extracted = split_extras(normalize(item), hint)
-        text = extracted.address
-    code = hint.strip().upper() if hint else None
-    if not text:
-        return _Reading("", ParsedAddress(), extracted.extras.as_dict(), code, hint)
-    unit = split_unit(text, code)
-    parsed = repair(parse(unit.address, code), unit.address, code)
-    # A name or a note the text cuts left in place, which libpostal calls a building.
-    parsed, from_parse = from_house(parsed, code)
-    # ... or glued onto the street from a part of its own ("Sandra West, 1934 Powers St").
-    parsed, from_glued = from_road(parsed, unit.address, code)
-    from_parse = from_parse.merged(from_glued)
-    if unit.unit is not None:
-        parsed = replace(parsed, unit=unit.unit)
-    if fields is not None:
-        parsed = apply_fields(parsed, fields)
-    detected = code or detect_country(parsed, default=get_settings().default_country)
-    extras = extracted.extras.merged(from_parse).as_dict()
-    return _Reading(text, parsed, extras, detected, hint)
-
-
-def _gather(readings: Sequence[_Reading], searcher: Searcher, limit: int) -> list[_Evidence]:
-    """Rules and the gazetteer for each reading; the index once per country hint."""
-    found: dict[int, tuple[SearchCandidate, ...]] = {}
-    by_hint: dict[str | None, list[int]] = defaultdict(list)
-    for i, reading in enumerate(readings):
-        if reading.text:
-            by_hint[reading.search_country].append(i)
-    for hint, positions in by_hint.items():
-        results = searcher.search_batch(
-            [readings[i].text for i in positions],
-            k=limit + 1,
-            country=hint,
-            parsed=[readings[i].parsed for i in positions],
-        )
-        found.update({i: tuple(r) for i, r in zip(positions, results, strict=True)})
-    evidence = []
-    for i, reading in enumerate(readings):
-        detected = reading.country
-        usable = bool(reading.text and detected)
-        rule_reasons = tuple(check(reading.parsed, detected)) if usable and detected else ()
-        place = (
-            place_evidence(reading.text, reading.parsed, detected)
-            if usable and detected
-            else PlaceEvidence.NONE
-        )
-        evidence.append(_Evidence(reading, rule_reasons, found.get(i, ()), place))
-    return evidence
-
-
-def _matched_label(label: str) -> str:
-    # The searcher reports any agreeing town component as "locality".
-    return "locality" if label in LOCALITY_LABELS else label
-
-
-def _same_value(label: str, mine: str, theirs: str) -> bool:
-    """Whether two spellings say the same thing: "12B" / "12 b", "Frozen Hill Road" /
-    "frozen hill rd" (libpostal gives them a common expansion), but not "Firree" / "Fir Tree"."""
-    if label in _EXACT_LABELS:
-        return _COMPACT_SEPARATORS.sub("", mine.casefold()) == _COMPACT_SEPARATORS.sub(
-            "", theirs.casefold()
-        )
-    if mine.casefold() == theirs.casefold():
-        return True
-    return bool(set(expand(mine)) & set(expand(theirs)))
-
-
-def _words(text: str) -> set[str]:
-    return set(_WORD.findall(text.casefold()))
-
-
-def _checks_against(
-    text: str, parsed: ParsedAddress, match: SearchCandidate
-) -> tuple[ComponentCheck, ...]:
-    """Compare the input with its match. A component counts as given as-is when the
-    values say the same thing, or when every word of the match's value is in the
-    input (libpostal sometimes glues the town onto the street)."""
-    given = parsed.components()
-    typed = _words(text)
-    checks = []
-    for label in _CHECKED_LABELS:
-        mine, theirs = given.get(label), match.components.get(label)
-        if mine is None and theirs is None:
-            continue
-        if mine is None and theirs is not None:
-            checks.append(ComponentCheck(label, theirs, Confirmation.CONFIRMED, inferred=True))
-        elif theirs is None and mine is not None:
-            checks.append(ComponentCheck(label, mine, Confirmation.PLAUSIBLE))
-        elif mine is not None and theirs is not None:
-            if _same_value(label, mine, theirs) or _words(theirs) <= typed:
-                checks.append(ComponentCheck(label, theirs, Confirmation.CONFIRMED))
-            else:
-                checks.append(
-                    ComponentCheck(label, theirs, Confirmation.SUSPICIOUS, corrected=True)
-                )
-    return tuple(checks)
-
-
-def _checks_from_rules(
-    parsed: ParsedAddress, reasons: tuple[Reason, ...], confirmed: tuple[str, ...] = ()
-) -> tuple[ComponentCheck, ...]:
-    suspicious = {
-        "postcode": {Reason.POSTCODE_FORMAT, Reason.POSTCODE_LOCALITY_MISMATCH},
-        "state": {Reason.UNKNOWN_REGION},
-        "house_number": {Reason.HOUSE_NUMBER_NOT_FOUND},
-    }
-    checks = []
-    for label, value in parsed.components().items():
-        if suspicious.get(label, set()) & set(reasons):
-            confirmation = Confirmation.SUSPICIOUS
-        elif _matched_label(label) in confirmed:
-            confirmation = Confirmation.CONFIRMED
-        else:
-            confirmation = Confirmation.PLAUSIBLE
-        checks.append(ComponentCheck(label, value, confirmation))
-    return tuple(checks)
 
 
 def _suggestions(
@@ -519,7 +138,7 @@ def _classifier_reasons(result: Classification) -> list[Reason]:
     return [r for r, p in result.reasons if p / total >= CLASSIFIER_REASON_SHARE]
 
 
-def _decide(evidence: _Evidence, classification: Classification | None, limit: int) -> Verification:
+def _decide(evidence: Evidence, classification: Classification | None, limit: int) -> Verification:
     parsed, rules = evidence.parsed, evidence.rule_reasons
     country = evidence.country
     standardized = standardize(parsed, country) if country else evidence.text
@@ -563,7 +182,7 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
         )
 
     if (match := evidence.premise_match()) is not None:
-        checks = _checks_against(evidence.text, parsed, match)
+        checks = checks_against(evidence.text, parsed, match)
         corrected = any(c.corrected and c.component in _KEY_COMPONENTS for c in checks)
         soft_reasons = [r for r in rules if r not in HARD_RULE_FAILURES]
         if not corrected:
@@ -595,7 +214,7 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
         else:
             reasons = [Reason.MISSING_HOUSE_NUMBER, *rules]
             verdict, action = Verdict.INVALID, NextAction.FIX
-        checks = _checks_from_rules(parsed, tuple(reasons), street.matched)
+        checks = checks_from_rules(parsed, tuple(reasons), street.matched)
         return answer(
             verdict,
             street.score,
@@ -609,7 +228,7 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
     best_matched = evidence.best.matched if evidence.best is not None else ()
     locality_known = evidence.locality_confirmed()
     granularity = Granularity.LOCALITY if locality_known else Granularity.NONE
-    checks = _checks_from_rules(parsed, rules, best_matched if locality_known else ())
+    checks = checks_from_rules(parsed, rules, best_matched if locality_known else ())
     hard = [r for r in rules if r in HARD_RULE_FAILURES]
     if hard or classification is None:
         if hard:
@@ -636,7 +255,8 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
         )
 
     p_valid = classification.valid_probability
-    if p_valid <= CLASSIFIER_INVALID:
+    alone = classifier_verdict(p_valid)
+    if alone is Verdict.INVALID:
         reasons = [
             *_classifier_reasons(classification),
             *rules,
@@ -651,7 +271,7 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
             checks,
             suggestions=suggestions,
         )
-    if p_valid >= CLASSIFIER_VALID and not rules and not locality_known:
+    if alone is Verdict.VALID and not rules and not locality_known:
         return answer(
             Verdict.VALID,
             p_valid,
@@ -674,22 +294,29 @@ def _decide(evidence: _Evidence, classification: Classification | None, limit: i
 
 
 def verify_batch(
-    inputs: Sequence[str | AddressFields],
+    inputs: Sequence[str | AddressFields | CleanInput],
     country: str | None = None,
     *,
     searcher: Searcher,
     classifier: Classifier | None,
     limit: int = 5,
     stop: Callable[[], bool] | None = None,
+    default_country: str | None = DEFAULT_COUNTRY,
+    max_length: int = MAX_ADDRESS_LENGTH,
 ) -> list[Verification]:
-    """Verify many addresses; the classifier sees only those rules and index leave open.
+    """Verify many addresses; each is read once (:func:`address.reading.read`), the
+    index searched once per country hint, and the classifier sees only those rules and
+    index leave open.
 
     Args:
         inputs: each a text as typed, or the fields of a form (:class:`AddressFields`,
-            whose ``country`` wins over ``country``).
+            whose ``country`` wins over ``country``), or either already cleaned
+            (:func:`address.reading.clean_input`).
         stop: asked before each address and before the classifier; when it says
             True the work ends with :class:`WorkStoppedError` (the service passes
             "has the client hung up?").
+        default_country: the country of an address that names none.
+        max_length: longest input accepted, in characters.
 
     Raises:
         InvalidAddressInputError: an input is empty or too long (``FieldInputError``
@@ -705,27 +332,28 @@ def verify_batch(
     readings = []
     for item in inputs:
         check_stop()
-        readings.append(_read(item, country))
+        readings.append(read(item, country, default_country=default_country, max_length=max_length))
     check_stop()
-    evidence = _gather(readings, searcher, limit)
+    evidence = gather(readings, searcher, limit)
     open_cases = [e for e in evidence if e.needs_classifier()]
     judged: dict[int, Classification] = {}
     if classifier is not None and open_cases:
         check_stop()
-        results = classifier.classify_batch(
-            [e.text for e in open_cases], country, [e.place for e in open_cases]
+        results = classifier.classify_read(
+            [e.text for e in open_cases], [e.place for e in open_cases]
         )
         judged = {id(e): r for e, r in zip(open_cases, results, strict=True)}
     return [_decide(e, judged.get(id(e)), limit) for e in evidence]
 
 
 def verify(
-    text: str | AddressFields,
+    text: str | AddressFields | CleanInput,
     country: str | None = None,
     *,
     searcher: Searcher,
     classifier: Classifier | None,
     limit: int = 5,
+    default_country: str | None = DEFAULT_COUNTRY,
 ) -> Verification:
     """Verify one address.
 
@@ -741,16 +369,24 @@ def verify(
         classifier: validity classifier (``finetune.classifier.Classifier``), or
             ``None`` to leave open cases ``uncertain``.
         limit: most suggestions returned.
+        default_country: the country of an address that names none.
 
     Raises:
         InvalidAddressInputError: empty or too long.
         UnknownCountryError: ``country`` is not a code with address rules.
     """
-    return verify_batch([text], country, searcher=searcher, classifier=classifier, limit=limit)[0]
+    return verify_batch(
+        [text],
+        country,
+        searcher=searcher,
+        classifier=classifier,
+        limit=limit,
+        default_country=default_country,
+    )[0]
 
 
 def suggest(
-    item: str | AddressFields,
+    item: str | AddressFields | CleanInput,
     country: str | None = None,
     *,
     searcher: Searcher,
@@ -766,10 +402,10 @@ def suggest(
     Raises:
         InvalidAddressInputError: empty or too long (``FieldInputError`` for a field).
     """
-    reading = _read(item, country)
+    reading = read(item, country)
     if not reading.text:
         return []
-    found = searcher.search_batch(
-        [reading.text], k=limit, country=reading.search_country, parsed=[reading.parsed]
+    found = searcher.search_parsed(
+        [reading.text], [reading.parsed], k=limit, country=reading.search_country
     )
     return list(found[0])

@@ -26,7 +26,8 @@ from address.errors import AddressError, EmptyAddressError, WorkStoppedError
 from address.fields import AddressFields, FieldInputError
 from address.libpostal import parse
 from address.normalize import normalize
-from address.settings import Settings, get_settings
+from address.paths import use_data
+from address.reading import CleanInput, clean_input
 from address.verify import Verification, verify_batch
 from address.verify import suggest as suggest_addresses
 from api.access import AccessLog
@@ -58,6 +59,7 @@ from api.schemas import (
     VerifyIn,
 )
 from api.security import BodySizeLimit, ClientWatch, ConcurrencyLimiter, RateLimiter
+from api.settings import ServiceSettings, get_service_settings
 from api.state import Loaded, Resources
 
 __all__ = ["create_app"]
@@ -92,7 +94,7 @@ def _charge(request: Request, api_key: str | None, cost: int) -> str:
 
     Returns the caller: its API key, or its address when no keys are configured.
     """
-    settings: Settings = request.app.state.settings
+    settings: ServiceSettings = request.app.state.settings
     limiter: RateLimiter = request.app.state.rate_limiter
     host = request.client.host if request.client else "anonymous"
     if settings.api_keys and not _known_key(api_key, settings.api_keys):
@@ -167,18 +169,19 @@ async def _work(request: Request, caller: str, work: Callable[[ClientWatch], T])
         watch.close()
 
 
-def _checked(field: str, text: str) -> str:
+def _checked(field: str, text: str, max_length: int) -> str:
     try:
-        return normalize(text)
+        return normalize(text, max_length=max_length)
     except AddressError as error:
         raise FieldError(field, error) from error
 
 
-def _checked_address(field: str, value: str | AddressFieldsIn) -> str | AddressFields:
-    """A request's address normalized: a text, or a form's fields with each field
-    checked on its own (an error names it: ``address.lines[1]``, ``address.postcode``)."""
+def _checked_address(field: str, value: str | AddressFieldsIn, max_length: int) -> CleanInput:
+    """A request's address normalized, ready for verify: a text, or a form's fields with
+    each field checked on its own (an error names it: ``address.lines[1]``,
+    ``address.postcode``)."""
     if isinstance(value, str):
-        return _checked(field, value)
+        return CleanInput(_checked(field, value, max_length))
     fields = AddressFields(
         lines=tuple(value.lines),
         locality=value.locality,
@@ -187,30 +190,28 @@ def _checked_address(field: str, value: str | AddressFieldsIn) -> str | AddressF
         country=value.country,
     )
     try:
-        cleaned = fields.cleaned()
+        return clean_input(fields, max_length)
     except FieldInputError as error:
         raise FieldError(f"{field}.{error.part}", error.cause) from error
-    _checked(field, cleaned.text())  # the whole address is held to the length limit too
-    return cleaned
+    except AddressError as error:  # the form as one line is too long
+        raise FieldError(field, error) from error
 
 
-def _checked_entry(field: str, value: str | AddressFieldsIn) -> str | AddressFields | ErrorOut:
+def _checked_entry(
+    field: str, value: str | AddressFieldsIn, max_length: int
+) -> CleanInput | ErrorOut:
     """A batch entry normalized, or its own error in its place."""
     try:
-        return _checked_address(field, value)
+        return _checked_address(field, value, max_length)
     except FieldError as error:
         return error_body(error)
 
 
-def _as_text(item: str | AddressFields) -> str:
-    return item if isinstance(item, str) else item.text()
-
-
-def _within_limit(field: str, text: str) -> str:
+def _within_limit(field: str, text: str, max_length: int) -> str:
     """Typed text as it is, once its normalized form is known to be within the length
     limit; blank text passes (autocomplete answers it with no suggestions)."""
     try:
-        normalize(text)
+        normalize(text, max_length=max_length)
     except EmptyAddressError:
         pass
     except AddressError as error:
@@ -222,16 +223,19 @@ def _suggestions(candidates: Sequence[Any]) -> SuggestionsOut:
     return SuggestionsOut(suggestions=[SuggestionOut.model_validate(c) for c in candidates])
 
 
-def create_app(*, load_in_background: bool = True, settings: Settings | None = None) -> FastAPI:
+def create_app(
+    *, load_in_background: bool = True, settings: ServiceSettings | None = None
+) -> FastAPI:
     """Build the app; heavy resources load in the lifespan, never at import.
 
     Args:
         load_in_background: load in a thread so ``/healthz`` answers at once and
             ``/readyz`` says 503 until everything is loaded (what ``addr serve``
             does); ``False`` loads before the first request (tests).
-        settings: overrides ``get_settings()``.
+        settings: overrides ``get_service_settings()``.
     """
-    config = settings or get_settings()
+    config = settings or get_service_settings()
+    use_data(config.data_paths())
     metrics = Metrics()
     # Library warnings (deprecations while loading models) become log records, so
     # the service's output stays one JSON object a line.
@@ -239,7 +243,11 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        resources = Resources(index_dir=config.index_dir, adapter_dir=config.adapter_path)
+        resources = Resources(
+            index_dir=config.index_dir,
+            adapter_dir=config.adapter_path,
+            default_country=config.default_country,
+        )
         app.state.resources = resources
         if load_in_background:
             resources.load_in_background()
@@ -273,7 +281,7 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     def record(
-        inputs: Sequence[str | AddressFields], results: Sequence[Verification], started: float
+        inputs: Sequence[CleanInput], results: Sequence[Verification], started: float
     ) -> None:
         """Count verdicts and log them; addresses are personal data, so only their hash."""
         for result in results:
@@ -282,7 +290,7 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
             "verify",
             extra={
                 "addresses": len(results),
-                "address_sha256": [address_hash(_as_text(t)) for t in inputs[:20]],
+                "address_sha256": [address_hash(t.text()) for t in inputs[:20]],
                 "verdicts": [r.verdict.value for r in results[:20]],
                 "latency_ms": round((time.perf_counter() - started) * 1000, 2),
             },
@@ -345,7 +353,7 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
         With ``locality`` and/or ``postcode`` only addresses in that town (a typo
         tolerated, ``Anamsoa``) and postcode (``NW1 6XE`` = ``nw16xe``) are suggested;
         none when no address there completes the prefix."""
-        prefix = _within_limit("q", q)
+        prefix = _within_limit("q", q, config.max_address_length)
         found = await _work(
             request,
             caller,
@@ -359,7 +367,7 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
     ) -> SuggestionsOut:
         """Ranked known-good addresses for a full, possibly wrong, address (a text or a
         form's fields), read as verify reads it: extras taken out, fields kept apart."""
-        item = _checked_address("address", body.address)
+        item = _checked_address("address", body.address, config.max_address_length)
         found = await _work(
             request,
             caller,
@@ -377,8 +385,10 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
         as typed or as a form's fields; recipient, phone, notes and the like come back
         in ``extras``."""
         started = time.perf_counter()
-        item = _checked_address("address", body.address)
-        results = await _work(request, caller, lambda _: _verify(loaded, [item], body.country))
+        item = _checked_address("address", body.address, config.max_address_length)
+        results = await _work(
+            request, caller, lambda _: _verify(loaded, [item], body.country, config)
+        )
         record([item], results, started)
         return VerificationOut.model_validate(results[0])
 
@@ -397,13 +407,14 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
             event loop busy for a noticeable time); verify_batch asks whether the client
             is still there before each address of each slice."""
             entries = [
-                _checked_entry(f"addresses[{i}]", item) for i, item in enumerate(body.addresses)
+                _checked_entry(f"addresses[{i}]", item, config.max_address_length)
+                for i, item in enumerate(body.addresses)
             ]
             items = [entry for entry in entries if not isinstance(entry, ErrorOut)]
             done: list[Verification] = []
             for start in range(0, len(items), BATCH_SLICE):
                 part = items[start : start + BATCH_SLICE]
-                done += _verify(loaded, part, body.country, stop=lambda: watch.gone)
+                done += _verify(loaded, part, body.country, config, stop=lambda: watch.gone)
             record(items, done, started)
             answers = iter(done)
             return BatchOut(
@@ -426,7 +437,7 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
         country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", examples=["GB"])] = None,
     ) -> ParseOut:
         """Split an address into libpostal components."""
-        text = _checked("q", q)
+        text = _checked("q", q, config.max_address_length)
         components = await _work(request, caller, lambda _: parse(text, country).components())
         return ParseOut(normalized=text, components=components)
 
@@ -435,10 +446,16 @@ def create_app(*, load_in_background: bool = True, settings: Settings | None = N
 
 def _verify(
     loaded: Loaded,
-    items: Sequence[str | AddressFields],
+    items: Sequence[CleanInput],
     country: str | None,
+    settings: ServiceSettings,
     stop: Callable[[], bool] | None = None,
 ) -> list[Verification]:
     return verify_batch(
-        items, country, searcher=loaded.index, classifier=loaded.classifier, stop=stop
+        items,
+        country,
+        searcher=loaded.index,
+        classifier=loaded.classifier,
+        stop=stop,
+        default_country=settings.default_country,
     )

@@ -31,6 +31,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _read_settings() -> None:
+    """Read the ADDR_* settings before any command runs, which hands their data folders
+    (ADDR_DATA_DIR, ADDR_LIBPOSTAL_DATA_DIR, ...) to the library."""
+    from api.settings import get_service_settings
+
+    get_service_settings()
+
+
 data_app = typer.Typer(
     help="Download and build the data the service runs on.", no_args_is_help=True
 )
@@ -53,10 +64,10 @@ def data_fetch(
     table (idempotent)."""
     from address.gazetteer import fetch_gazetteer
     from address.libpostal_data import fetch_libpostal_data
-    from address.settings import get_settings
+    from api.settings import get_service_settings
     from index.reference import fetch_default_reference
 
-    settings = get_settings()
+    settings = get_service_settings()
     try:
         libpostal_dir = fetch_libpostal_data(settings.libpostal_dir, force=force)
         gazetteer = fetch_gazetteer(settings.gazetteer_table, force=force)
@@ -84,7 +95,8 @@ def data_build_reference(
     parsed into components; rows left out are counted by reason in ``skipped``)."""
     from collections import Counter
 
-    from index.reference import build_reference, read_reference
+    from index.reference import read_reference
+    from index.user_files import build_reference
 
     skipped: Counter[str] = Counter()
     try:
@@ -120,9 +132,9 @@ def verify(
     --line "Apt 4B" --locality "New York" --region NY --postcode 10118``.
     """
     from address.fields import AddressFields
-    from address.settings import get_settings
     from address.verify import verify_batch
     from api.schemas import VerificationOut
+    from api.settings import get_service_settings
     from finetune.classifier import Classifier
     from index.store import load_index
 
@@ -133,12 +145,18 @@ def verify(
         if text is not None
         else AddressFields(tuple(line or ()), locality, region, postcode, country)
     )
-    settings = get_settings()
+    settings = get_service_settings()
     try:
         searcher = load_index(index or settings.index_dir)
         classifier = Classifier.load(settings.adapter_path)
         result = verify_batch(
-            [item], country, searcher=searcher, classifier=classifier, limit=limit
+            [item],
+            country,
+            searcher=searcher,
+            classifier=classifier,
+            limit=limit,
+            default_country=settings.default_country,
+            max_length=settings.max_address_length,
         )[0]
     except AddressError as error:
         fail(error)
@@ -170,16 +188,16 @@ def serve(
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     import uvicorn
 
-    from address.settings import get_settings
     from api.logs import configure_logging, logging_config
+    from api.settings import get_service_settings
 
     if index is not None:
-        # The app reads its settings through get_settings(), in this process (one worker)
+        # The app reads its settings through get_service_settings(), in this process (one worker)
         # or in each worker process it spawns; pass the choice on through the environment
         # and drop settings cached before it was set, so that every reader sees it.
         os.environ["ADDR_INDEX_PATH"] = str(index.resolve())
-        get_settings.cache_clear()
-    settings = get_settings()
+        get_service_settings.cache_clear()
+    settings = get_service_settings()
     configure_logging(settings.log_level)
     if not settings.api_keys and host not in _LOOPBACK:
         logging.getLogger("api").warning(

@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from address.settings import get_settings
+from api.settings import get_service_settings
 
 __all__ = ["JsonFormatter", "address_hash", "configure_logging", "logging_config"]
 
 
 @lru_cache(maxsize=1)
 def _hash_key() -> bytes:
-    configured = get_settings().log_hash_key
+    configured = get_service_settings().log_hash_key
     if configured is not None:
         return configured.get_secret_value().encode("utf-8")
     return secrets.token_bytes(32)

@@ -42,7 +42,7 @@ from uvicorn.protocols.http.httptools_impl import (
     RequestResponseCycle,
 )
 
-from address.settings import Settings, get_settings
+from api.settings import ServiceSettings, get_service_settings
 
 __all__ = [
     "TIMEOUT_SCOPE_KEY",
@@ -108,7 +108,7 @@ class ConnectionLimits:
     trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ConnectionLimits:
+    def from_settings(cls, settings: ServiceSettings) -> ConnectionLimits:
         """The limits configured in ``settings`` (``ADDR_*`` variables)."""
         return cls(
             header_timeout=settings.header_timeout_seconds,
@@ -146,7 +146,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with header, body and request timeouts, a header
     size limit, a per-client connection limit and JSON error answers.
 
-    The limits are read once per process from ``get_settings()``; a subclass may set
+    The limits are read once per process from ``get_service_settings()``; a subclass may set
     ``limits`` instead (the tests do). Timers: the header timer runs from the
     connection (or the first byte of a later request) to the end of the headers, the
     body timer from there to the end of the body, the request timer from the end of
@@ -180,7 +180,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     @classmethod
     def _configured_limits(cls) -> ConnectionLimits:
         if cls.limits is None:
-            cls.limits = ConnectionLimits.from_settings(get_settings())
+            cls.limits = ConnectionLimits.from_settings(get_service_settings())
         return cls.limits
 
     # Connection life

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from address.errors import AddressError
 from address.libpostal import load as load_libpostal
+from address.model import DEFAULT_COUNTRY
 from api.errors import NotReadyError
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class Resources:
 
     index_dir: Path
     adapter_dir: Path | None
+    default_country: str | None = DEFAULT_COUNTRY
     loaded: dict[str, bool] = field(
         default_factory=lambda: {
             "libpostal": False,
@@ -89,7 +91,6 @@ class Resources:
         the classifier, then warm every path up; on failure stay not ready. Loads once
         however often it is called."""
         from address.gazetteer import check_gazetteer, preload_country
-        from address.settings import get_settings
         from finetune.classifier import Classifier
         from index.store import load_index
 
@@ -100,8 +101,8 @@ class Resources:
                 load_libpostal()
                 self.loaded["libpostal"] = True
                 check_gazetteer()
-                if default_country := get_settings().default_country:
-                    preload_country(default_country)
+                if self.default_country:
+                    preload_country(self.default_country)
                 self.loaded["gazetteer"] = True
                 self.index = load_index(self.index_dir)
                 self.loaded["index"] = True

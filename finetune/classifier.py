@@ -6,9 +6,13 @@ quantization is available but costs accuracy). ``classify`` / ``classify_batch``
 milliseconds on 2 CPU cores. torch, transformers and peft are imported only in ``load``.
 
 The model reads the postcode gazetteer's word on the text before the text itself
-(``finetune.evidence``): callers that have parsed the text already pass it
-(``address.verify`` does); otherwise the classifier parses the text with libpostal and asks
-the gazetteer.
+(``finetune.evidence``): ``address.verify`` has read each address already and calls
+:meth:`Classifier.classify_read`; otherwise the classifier reads the text as verify does
+(:func:`address.reading.evidence_for`) and asks the gazetteer.
+
+Two readings of the answer: ``label`` (``valid`` at the adapter's tuned threshold, else
+the likeliest reason) names a class, and ``verdict`` is what the valid probability says
+on its own by the one rule verify uses (:func:`address.verification.classifier_verdict`).
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from address.model import Reason
-from address.normalize import normalize
+from address.reading import clean_input, evidence_for
 from address.rules import PlaceEvidence
+from address.verification import Verdict, classifier_verdict
 from finetune._labels import LABELS, VALID, decide
 from finetune.errors import ClassifierNotReadyError
-from finetune.evidence import evidence_for, model_text
+from finetune.evidence import model_text
 
 if TYPE_CHECKING:
     from transformers.tokenization_utils_base import PreTrainedTokenizerBase
@@ -67,6 +72,12 @@ class Classification:
     def is_valid(self) -> bool:
         """Whether the label is ``valid`` (see :meth:`Classifier.decide`)."""
         return self.label == VALID
+
+    @property
+    def verdict(self) -> Verdict:
+        """The verdict the valid probability gives on its own, by verify's rule
+        (:func:`address.verification.classifier_verdict`): ``valid`` at 0.9 or above."""
+        return classifier_verdict(self.valid_probability)
 
 
 def _int8(decoder: Any) -> Any:
@@ -193,7 +204,7 @@ class Classifier:
         self, texts: Sequence[str], evidence: Sequence[PlaceEvidence | str]
     ) -> list[list[float]]:
         """Class probabilities per text in the order of ``LABELS``, for normalized texts
-        and the gazetteer's word on each (:func:`finetune.evidence.evidence_for`)."""
+        and the gazetteer's word on each (:func:`address.reading.evidence_for`)."""
         from finetune._infer import predict_probabilities
 
         inputs = [model_text(t, e) for t, e in zip(texts, evidence, strict=True)]
@@ -239,12 +250,23 @@ class Classifier:
             EmptyAddressError: one of the texts is empty after normalization.
             ValueError: ``evidence`` is not one per text.
         """
-        cleaned = [normalize(text) for text in texts]
+        clean = [clean_input(text) for text in texts]
         if evidence is None:
-            evidence = [evidence_for(text, country) for text in cleaned]
-        elif len(evidence) != len(cleaned):
-            raise ValueError(f"{len(evidence)} evidence words for {len(cleaned)} texts")
-        return [self._answer(row) for row in self.probabilities(cleaned, evidence)]
+            evidence = [evidence_for(c, country) for c in clean]
+        return self.classify_read([c.text() for c in clean], evidence)
+
+    def classify_read(
+        self, texts: Sequence[str], evidence: Sequence[PlaceEvidence]
+    ) -> list[Classification]:
+        """Judge texts already normalized, with the gazetteer's word on each, as
+        ``verify`` reads them (:class:`address.reading.Reading`); nothing is read again.
+
+        Raises:
+            ValueError: ``evidence`` is not one per text.
+        """
+        if len(evidence) != len(texts):
+            raise ValueError(f"{len(evidence)} evidence words for {len(texts)} texts")
+        return [self._answer(row) for row in self.probabilities(texts, evidence)]
 
     def decide(self, row: Sequence[float]) -> str:
         """The label for one row of :meth:`probabilities`.

@@ -37,7 +37,8 @@ def train(
     ] = None,
 ) -> None:
     """Fine-tune SmolLM2 with LoRA and write finetune/adapters/<name>/ with its model card."""
-    from finetune.train import TrainConfig
+    from address.settings import get_settings
+    from finetune.config import TrainConfig
     from finetune.train import train as run_training
 
     pairs: dict[str, str] = {}
@@ -50,7 +51,7 @@ def train(
         cfg = TrainConfig.from_overrides(pairs)
     except (ValueError, TypeError) as exc:
         raise typer.BadParameter(str(exc), param_hint="--set") from exc
-    typer.echo(str(run_training(cfg)))
+    typer.echo(str(run_training(cfg, reference=get_settings().reference_table)))
 
 
 def classify(
@@ -66,20 +67,25 @@ def classify(
         Path | None, typer.Option(help="adapter folder; default the committed adapter")
     ] = None,
 ) -> None:
-    """Print the classifier's verdict on one text as JSON (valid probability, reasons and
-    the gazetteer's word on the text)."""
-    from address.normalize import normalize
+    """Print the classifier's answer on one text as JSON: its label (``valid`` at the
+    adapter's tuned threshold, else the likeliest reason), the verdict its valid
+    probability gives by verify's rule (``valid`` at 0.9 or above, ``invalid`` at 0.1 or
+    below), the reasons and the gazetteer's word on the text."""
+    from address.reading import clean_input, evidence_for
+    from address.settings import get_settings
     from finetune.classifier import Classifier
-    from finetune.evidence import evidence_for
 
+    settings = get_settings()
     try:
-        evidence = evidence_for(normalize(text), country)
-        result = Classifier.load(adapter).classify(text, country, evidence)
+        clean = clean_input(text, settings.max_address_length)
+        evidence = evidence_for(clean, country, default_country=settings.default_country)
+        result = Classifier.load(adapter).classify(clean.text(), country, evidence)
     except AddressError as error:
         fail(error)
     emit(
         {
             "label": result.label,
+            "verdict": result.verdict.value,
             "valid_probability": result.valid_probability,
             "reasons": [{"reason": reason.value, "probability": p} for reason, p in result.reasons],
             "place_evidence": evidence.value,

@@ -31,6 +31,7 @@ import pandas as pd
 from address.errors import ReferenceDataError
 from address.model import ParsedAddress
 from address.normalize import normalize
+from index._files import save_index
 from index.autocomplete import KeyColumn, PrefixIndex, postcodes_agreeing, towns_agreeing
 from index.config import IndexConfig
 from index.embed import Embedder
@@ -38,6 +39,7 @@ from index.keys import join_keys
 from index.lexical import LexicalIndex
 from index.reference import COMPONENT_COLUMNS
 from index.rerank import QueryParts, RowParts, agreement, query_parts, tie_break
+from index.rows import with_keys
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -197,25 +199,30 @@ class AddressIndex:
         return self.search_batch([query], k, country)[0]
 
     def search_batch(
-        self,
-        queries: Sequence[str],
-        k: int = 5,
-        country: str | None = None,
-        parsed: Sequence[ParsedAddress] | None = None,
+        self, queries: Sequence[str], k: int = 5, country: str | None = None
     ) -> list[list[Candidate]]:
-        """:meth:`search` for many queries (one embedding batch); raises on the first bad one.
-
-        Args:
-            parsed: the queries' components when the caller has read them already
-                (``verify`` has: units found anywhere, a town given in its own field);
-                libpostal parses each query otherwise.
-        """
+        """:meth:`search` for many queries (one embedding batch); raises on the first bad one."""
         from address.libpostal import parse
 
         clean = [normalize(q) for q in queries]
+        return self.search_parsed(clean, [parse(text, country) for text in clean], k, country)
+
+    def search_parsed(
+        self,
+        texts: Sequence[str],
+        parsed: Sequence[ParsedAddress],
+        k: int = 5,
+        country: str | None = None,
+    ) -> list[list[Candidate]]:
+        """:meth:`search_batch` for queries already normalized and parsed, as ``verify``
+        reads them (a unit found anywhere, a town given in its own field): nothing is
+        normalized or parsed again.
+
+        Example: ``search_parsed(["4570 frozen hil rd anamosa ia"], [parse(...)])``.
+        """
+        clean = list(texts)
         mask = self._mask(country)
-        readings = parsed if parsed is not None else [parse(text, country) for text in clean]
-        parts = [query_parts(text, p) for text, p in zip(clean, readings, strict=True)]
+        parts = [query_parts(text, p) for text, p in zip(clean, parsed, strict=True)]
         pools = [
             {
                 int(r)
@@ -290,8 +297,6 @@ class AddressIndex:
         Returns:
             The number of rows added.
         """
-        from index.store import with_keys
-
         if frame["id"].duplicated().any():
             raise ReferenceDataError("duplicate ids in the rows to add")
         new = with_keys(frame)
@@ -329,8 +334,6 @@ class AddressIndex:
 
     def save(self, path: Path | None = None) -> Path:
         """Write the index (with tombstones) to ``path`` (default: where it was loaded)."""
-        from index.store import save_index
-
         target = path or self.path
         if target is None:
             raise ValueError("no path to save to")

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pytest
 
-from address.settings import Settings, get_settings
+from address.paths import data_paths, use_data
+from address.settings import get_settings
+from api.settings import ServiceSettings, get_service_settings
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -29,12 +31,24 @@ def libpostal() -> None:
     load()
 
 
+@pytest.fixture(autouse=True)
+def _data_paths_restored() -> Iterator[None]:
+    """Whatever data folders a test hands the library (``create_app(settings=...)``,
+    ``get_settings()`` after a changed variable), the next test starts from the same."""
+    before = data_paths()
+    yield
+    use_data(before)
+
+
 @pytest.fixture
 def fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    """Let a test set ADDR_* variables; the settings cache is cleared before and after."""
+    """Let a test set ADDR_* variables; the settings caches are cleared before and after
+    (a test reads them again with ``get_settings()`` once its variables are set)."""
     get_settings.cache_clear()
+    get_service_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()
+    get_service_settings.cache_clear()
 
 
 SAMPLE_ROWS = 1500
@@ -88,7 +102,7 @@ def client(built_index: Path, libpostal: None) -> Iterator[TestClient]:
 
     from api.app import create_app
 
-    config = Settings(
+    config = ServiceSettings(
         index_path=built_index,
         rate_limit_per_second=1e6,
         rate_limit_burst=10**6,

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from address.settings import Settings
 from api.app import create_app
 from api.cli import app as cli_app
+from api.settings import ServiceSettings
 
 pytestmark = pytest.mark.usefixtures("libpostal")
 
@@ -342,7 +342,7 @@ def test_memory_stays_bounded_under_large_bad_requests(client: TestClient) -> No
 def test_rotating_api_keys_do_not_escape_the_rate_limit() -> None:
     """With no keys configured, a made-up X-API-Key per request must not buy a fresh
     budget (nor a new bucket in memory each time)."""
-    config = Settings(
+    config = ServiceSettings(
         index_path=Path("/nonexistent/index"), rate_limit_per_second=0.5, rate_limit_burst=2
     )
     with TestClient(create_app(load_in_background=False, settings=config)) as client:

@@ -15,19 +15,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from address.model import Reason
-from address.settings import Settings
 from api.access import AccessLog
 from api.app import create_app
 from api.metrics import Metrics
 from api.protocol import TIMEOUT_SCOPE_KEY
 from api.schemas import ReasonCode
+from api.settings import ServiceSettings
 
 pytestmark = pytest.mark.usefixtures("libpostal")
 
 
 def _not_ready_client(**overrides: object) -> TestClient:
     """An app whose index is missing: it never gets ready (cheap, no loading)."""
-    config = Settings(index_path=Path("/nonexistent/index"), **overrides)  # type: ignore[arg-type]
+    config = ServiceSettings(index_path=Path("/nonexistent/index"), **overrides)  # type: ignore[arg-type]
     return TestClient(create_app(load_in_background=False, settings=config))
 
 
@@ -260,7 +260,7 @@ def test_no_input_gives_a_500(client: TestClient, text: str, country: str | None
 
 
 def test_readyz_is_503_while_loading_then_200(built_index: Path) -> None:
-    config = Settings(index_path=built_index)
+    config = ServiceSettings(index_path=built_index)
     with TestClient(create_app(load_in_background=True, settings=config)) as client:
         loading = client.get("/readyz")  # the classifier takes seconds
         assert loading.status_code == 503
@@ -275,7 +275,7 @@ def test_readyz_is_503_while_loading_then_200(built_index: Path) -> None:
 
 
 def test_missing_adapter_leaves_the_service_not_ready(built_index: Path, tmp_path: Path) -> None:
-    config = Settings(index_path=built_index, adapter_path=tmp_path / "no-adapter")
+    config = ServiceSettings(index_path=built_index, adapter_path=tmp_path / "no-adapter")
     with TestClient(create_app(load_in_background=False, settings=config)) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 503
@@ -289,7 +289,9 @@ def test_missing_adapter_leaves_the_service_not_ready(built_index: Path, tmp_pat
 def test_a_bug_is_a_500_in_the_error_shape_and_logged_as_500(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    app = create_app(load_in_background=False, settings=Settings(index_path=Path("/nowhere")))
+    app = create_app(
+        load_in_background=False, settings=ServiceSettings(index_path=Path("/nowhere"))
+    )
 
     @app.get("/boom")
     def boom() -> None:

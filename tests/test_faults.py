@@ -42,13 +42,14 @@ from typer.testing import CliRunner
 
 from address.errors import IndexNotReadyError
 from address.libpostal_data import LIBPOSTAL_FILES, check_data_dir
-from address.settings import Settings, get_settings
+from address.settings import get_settings
 from api.app import create_app
 from api.bulk import CleanConfig, CleanOutputError, run_clean
 from api.bulk.cli import clean as clean_command
 from api.bulk.engines import DaskEngine
 from api.bulk.job import parts_dir
 from api.bulk.worker import ChunkResult, ChunkTask, ResourceSpec, clean_chunk
+from api.settings import ServiceSettings
 from finetune.classifier import DEFAULT_ADAPTER_DIR, Classifier
 from finetune.errors import ClassifierNotReadyError
 from index.store import load_index
@@ -61,7 +62,7 @@ def _tmp_files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.glob(".*.tmp"))
 
 
-def _not_ready(config: Settings, loaded: dict[str, bool], error: str, problem: str) -> None:
+def _not_ready(config: ServiceSettings, loaded: dict[str, bool], error: str, problem: str) -> None:
     """Start the service with ``config``: it must stay not ready, /readyz saying which
     parts loaded and why not (``error`` opens the message, ``problem`` is in it), and
     /v1/verify answering 503 with the same reason."""
@@ -125,7 +126,7 @@ def test_damaged_index_is_a_typed_error_and_the_service_stays_not_ready(
         "classifier": False,
         "warm": False,
     }
-    _not_ready(Settings(index_path=folder), loaded, "IndexNotReadyError: ", problem)
+    _not_ready(ServiceSettings(index_path=folder), loaded, "IndexNotReadyError: ", problem)
 
 
 # ------------------------------------------------------------------ 2. classifier adapter
@@ -160,7 +161,7 @@ def test_damaged_adapter_leaves_the_service_not_ready(
     with pytest.raises(ClassifierNotReadyError, match=problem):
         Classifier.load(adapter)
 
-    config = Settings(index_path=built_index, adapter_path=adapter)
+    config = ServiceSettings(index_path=built_index, adapter_path=adapter)
     loaded = {
         "libpostal": True,
         "gazetteer": True,
@@ -314,7 +315,10 @@ def test_damaged_gazetteer_keeps_the_service_not_ready(
         "warm": False,
     }
     _not_ready(
-        Settings(index_path=built_index), loaded, "DataNotReadyError: postcode gazetteer", problem
+        ServiceSettings(index_path=built_index),
+        loaded,
+        "DataNotReadyError: postcode gazetteer",
+        problem,
     )
 
 
@@ -569,7 +573,9 @@ def served(built_index: Path, libpostal: None, base_model: tuple[Any, Any]) -> I
 
     from finetune import _model
 
-    settings = Settings(index_path=built_index, rate_limit_per_second=1e6, rate_limit_burst=10**6)
+    settings = ServiceSettings(
+        index_path=built_index, rate_limit_per_second=1e6, rate_limit_burst=10**6
+    )
     app = create_app(load_in_background=False, settings=settings)
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None)

@@ -8,6 +8,7 @@ verdict's cause is visible), and the real one ``addr data fetch`` builds from th
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -26,8 +27,8 @@ from address.gazetteer import (
 )
 from address.libpostal import parse
 from address.model import Reason
+from address.paths import data_paths, use_data
 from address.rules import PlaceEvidence, check, place_evidence, town_postcode_agreement
-from address.settings import get_settings
 
 # Country, postcode, place, latitude, longitude of GeoNames postal-code records (rounded).
 _ROWS: list[tuple[str, str, str, float | None, float | None]] = [
@@ -49,10 +50,15 @@ RECORDS = [
 ]
 
 
+def _use_gazetteer(path: Path) -> None:
+    """Point the library at another gazetteer table (conftest restores the default)."""
+    use_data(replace(data_paths(), gazetteer=path))
+
+
 @pytest.fixture
-def small_gazetteer(tmp_path: Path, fresh_settings: pytest.MonkeyPatch) -> Path:
+def small_gazetteer(tmp_path: Path) -> Path:
     path = build_gazetteer(RECORDS, tmp_path / "postcodes.parquet")
-    fresh_settings.setenv("ADDR_GAZETTEER_PATH", str(path))
+    _use_gazetteer(path)
     return path
 
 
@@ -160,22 +166,18 @@ def test_town_cut_short(
     assert town_cut_short(country, postcode, towns) is expected
 
 
-def test_a_missing_gazetteer_names_the_set_up(
-    tmp_path: Path, fresh_settings: pytest.MonkeyPatch
-) -> None:
-    fresh_settings.setenv("ADDR_GAZETTEER_PATH", str(tmp_path / "absent.parquet"))
+def test_a_missing_gazetteer_names_the_set_up(tmp_path: Path) -> None:
+    _use_gazetteer(tmp_path / "absent.parquet")
     with pytest.raises(DataNotReadyError, match="is missing; run `make setup`"):
         postcode_agreement("IS", "101", ["Reykjavík"])
     with pytest.raises(DataNotReadyError, match="is missing"):
         preload_country("US")
 
 
-def test_a_corrupt_gazetteer_names_the_forced_fetch(
-    tmp_path: Path, fresh_settings: pytest.MonkeyPatch
-) -> None:
+def test_a_corrupt_gazetteer_names_the_forced_fetch(tmp_path: Path) -> None:
     path = tmp_path / "postcodes.parquet"
     path.write_bytes(b"PAR1 not really parquet")
-    fresh_settings.setenv("ADDR_GAZETTEER_PATH", str(path))
+    _use_gazetteer(path)
     with pytest.raises(DataNotReadyError, match="addr data fetch --force"):
         check_gazetteer()
     with pytest.raises(DataNotReadyError, match="unreadable"):
@@ -212,7 +214,7 @@ def test_a_corrupt_gazetteer_names_the_forced_fetch(
     ],
 )
 def test_real_gazetteer(country: str, postcode: str, town: str, expected: Agreement) -> None:
-    assert get_settings().gazetteer_table.is_file()
+    assert data_paths().gazetteer.is_file()
     assert postcode_agreement(country, postcode, [town]) is expected
 
 

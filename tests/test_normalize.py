@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from address.errors import AddressTooLongError, EmptyAddressError, InvalidAddressInputError
 from address.normalize import _MAX_PASSES, _STEPS, normalize
+from address.settings import get_settings
 
 LIMIT = 512
 
@@ -41,11 +42,12 @@ def test_over_the_limit_is_a_typed_error() -> None:
     assert isinstance(info.value, ValueError)
 
 
-def test_limit_is_a_setting(fresh_settings: pytest.MonkeyPatch) -> None:
-    fresh_settings.setenv("ADDR_MAX_ADDRESS_LENGTH", "20")
+def test_limit_is_a_parameter_the_settings_feed(fresh_settings: pytest.MonkeyPatch) -> None:
     with pytest.raises(AddressTooLongError):
-        normalize("12 Baker Street, London NW1")
-    assert normalize("12 Baker St") == "12 Baker St"
+        normalize("12 Baker Street, London NW1", max_length=20)
+    assert normalize("12 Baker St", max_length=20) == "12 Baker St"
+    fresh_settings.setenv("ADDR_MAX_ADDRESS_LENGTH", "20")
+    assert get_settings().max_address_length == 20
 
 
 @given(st.text(max_size=LIMIT))

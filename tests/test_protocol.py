@@ -19,7 +19,6 @@ import uvicorn
 from typer.testing import CliRunner
 from uvicorn.importer import import_from_string
 
-from address.settings import Settings, get_settings
 from api import protocol
 from api.protocol import (
     TIMEOUT_SCOPE_KEY,
@@ -28,6 +27,7 @@ from api.protocol import (
     connection_events,
     open_connections,
 )
+from api.settings import ServiceSettings, get_service_settings
 
 # Short limits, so that each case takes about a second.
 LIMITS = ConnectionLimits(
@@ -387,9 +387,9 @@ def test_limits_come_from_the_settings(fresh_settings: pytest.MonkeyPatch) -> No
     fresh_settings.setenv("ADDR_TRUSTED_PROXIES", '["10.0.0.0/8", "192.168.1.2"]')
     fresh_settings.setattr(GuardedHttpToolsProtocol, "limits", None)
     limits = GuardedHttpToolsProtocol._configured_limits()
-    assert limits == ConnectionLimits.from_settings(get_settings())
+    assert limits == ConnectionLimits.from_settings(get_service_settings())
     assert limits.max_header_bytes == 2048
-    assert limits.header_timeout == Settings().header_timeout_seconds
+    assert limits.header_timeout == ServiceSettings().header_timeout_seconds
     assert limits.is_exempt("10.1.2.3") and limits.is_exempt("192.168.1.2")
     assert not limits.is_exempt("192.168.1.3") and not limits.is_exempt("unix-socket")
 
@@ -406,5 +406,5 @@ def test_serve_runs_uvicorn_with_the_guarded_protocol(monkeypatch: pytest.Monkey
     result = CliRunner().invoke(app, ["serve", "--port", "8999"])
     assert result.exit_code == 0, result.output
     assert calls[0]["http"] == "api.protocol:GuardedHttpToolsProtocol"
-    assert calls[0]["timeout_keep_alive"] == get_settings().keep_alive_timeout_seconds
+    assert calls[0]["timeout_keep_alive"] == get_service_settings().keep_alive_timeout_seconds
     assert import_from_string(calls[0]["http"]) is GuardedHttpToolsProtocol

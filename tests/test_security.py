@@ -12,16 +12,16 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from address.settings import Settings
 from api.app import create_app
 from api.errors import BusyError, ClientClosedError
 from api.security import ConcurrencyLimiter, RateLimiter
 from api.server_process import ServerProcess
+from api.settings import ServiceSettings
 
 
 def test_wrong_keys_are_rate_limited_like_requests() -> None:
     """Guessing keys from one address runs out of budget: 401, 401, then 429."""
-    config = Settings(
+    config = ServiceSettings(
         index_path=Path("/nonexistent/index"),
         api_keys=["secret-1"],
         rate_limit_per_second=0.1,
@@ -95,7 +95,7 @@ def test_a_batch_costs_one_token_per_address() -> None:
 
 
 def test_batches_are_charged_per_address_over_http() -> None:
-    config = Settings(
+    config = ServiceSettings(
         index_path=Path("/nonexistent/index"), rate_limit_per_second=1, rate_limit_burst=100
     )
     with TestClient(create_app(load_in_background=False, settings=config)) as client:

@@ -35,14 +35,11 @@ class CountingClassifier:
         self.inner = inner
         self.texts: list[str] = []
 
-    def classify_batch(
-        self,
-        texts: Sequence[str],
-        country: str | None = None,
-        evidence: Sequence[PlaceEvidence] | None = None,
+    def classify_read(
+        self, texts: Sequence[str], evidence: Sequence[PlaceEvidence]
     ) -> Sequence[Classification]:
         self.texts.extend(texts)
-        return self.inner.classify_batch(texts, country, evidence)
+        return self.inner.classify_read(texts, evidence)
 
 
 @pytest.fixture(scope="module")
@@ -229,3 +226,70 @@ def test_known_good_addresses_lose_nothing_to_extras(
     results = verify_batch(texts, searcher=index, classifier=None)
     taken = {t: dict(r.extras) for t, r in zip(texts, results, strict=True) if r.extras}
     assert len(taken) <= len(texts) // 500, taken
+
+
+def test_each_address_is_normalized_and_parsed_once(
+    monkeypatch: pytest.MonkeyPatch,
+    reference_sample: pd.DataFrame,
+    index: AddressIndex,
+    classifier: Classifier,
+) -> None:
+    """One normalize and one libpostal parse per address, wherever the verdict comes
+    from: a known-good match, the classifier, a form's fields, a text of extras only."""
+    from address.fields import AddressFields
+    from address.libpostal import parse as real_parse
+    from address.normalize import normalize as real_normalize
+
+    calls = {"normalize": 0, "parse": 0}
+
+    def counted_normalize(text: str, **options: int) -> str:
+        calls["normalize"] += 1
+        return real_normalize(text, **options)
+
+    def counted_parse(text: str, country: str | None = None) -> object:
+        calls["parse"] += 1
+        return real_parse(text, country)
+
+    inputs: list[str | AddressFields] = [
+        *reference_sample["address"].head(6),
+        "1600 Pennsylvania Ave NW, Washington, DC 20500",
+        "Jane Roe, 12 Quai des Bateliers, 67000 Strasbourg, tel 03 88 32 00 00",
+        AddressFields(("Laugavegur 12b",), locality="Reykjavík", postcode="101", country="IS"),
+        "call me before noon",
+    ]
+    # Patched where each stage looks them up: the reading, the fields, the searcher.
+    for module in ("address.reading", "address.fields", "index.search"):
+        monkeypatch.setattr(f"{module}.normalize", counted_normalize, raising=False)
+    monkeypatch.setattr("address.reading.parse", counted_parse)
+    monkeypatch.setattr("address.libpostal.parse", counted_parse)
+    results = verify_batch(inputs, searcher=index, classifier=classifier)
+    assert any(r.classifier_used for r in results)
+    # A form is normalized field by field (three here); a text of extras only is no
+    # address and is not parsed.
+    assert calls == {"normalize": len(inputs) - 1 + 3, "parse": len(inputs) - 1}
+
+
+def test_verify_and_classify_read_the_probability_by_one_rule(
+    index: AddressIndex, classifier: Classifier
+) -> None:
+    """Where only the classifier can judge (outside the known-good data, no rule against
+    the address), verify's verdict is the one ``addr classify`` prints."""
+    from address.verification import classifier_verdict
+
+    for text in (
+        "1600 Pennsylvania Ave NW, Washington, DC 20500",
+        "350 5th Ave, New York, NY 10118",
+    ):
+        result = verify(text, searcher=index, classifier=classifier)
+        answer = classifier.classify(text, "US")
+        assert result.classifier_used
+        assert answer.verdict is classifier_verdict(answer.valid_probability)
+        if not set(result.reasons) - {Reason.UNKNOWN_ADDRESS}:
+            assert result.verdict is answer.verdict
+    assert [classifier_verdict(p) for p in (0.95, 0.9, 0.5, 0.1, 0.02)] == [
+        Verdict.VALID,
+        Verdict.VALID,
+        Verdict.UNCERTAIN,
+        Verdict.INVALID,
+        Verdict.INVALID,
+    ]
