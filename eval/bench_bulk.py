@@ -258,7 +258,7 @@ def measure_parse(source: Path, sample: int = 3000) -> dict[str, float]:
 
     load()
     texts = pd.read_csv(source, dtype=str, keep_default_na=False)["address"].head(sample * 2)
-    clean = [t for t in (screen(x) for x in texts) if not isinstance(t, Rejected)][:sample]
+    clean = [t.text() for t in (screen(x) for x in texts) if not isinstance(t, Rejected)][:sample]
     started = time.perf_counter()
     for text in clean:
         parse(text)
