@@ -47,9 +47,10 @@ def noise_words(noisy: Noisy, address: Address) -> set[str]:
 
 
 def _present(part: str, have: set[str]) -> bool:
-    """The longest word of ``part`` is among ``have``, or one is an abbreviation of the
-    other ("waldstr" / "waldstrasse")."""
-    core = max(words(part), key=len, default="")
+    """The longest word of ``part`` (the first of equally long ones, in the order
+    written: "wetter" of "Wetter (Hessen)") is among ``have``, or one is an abbreviation
+    of the other ("waldstr" / "waldstrasse")."""
+    core = max(WORD.findall(fold(part)), key=len, default="")
     return any(
         w == core or (min(len(w), len(core)) >= 4 and (core.startswith(w) or w.startswith(core)))
         for w in have
