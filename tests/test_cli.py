@@ -61,13 +61,3 @@ def test_expand_prints_variants() -> None:
     result = _addr("expand", "123 Main St")
     assert result.returncode == 0, result.stderr
     assert "123 main street" in json.loads(result.stdout)
-
-
-@pytest.mark.slow
-def test_classify_prints_its_label_and_the_verdict_by_verifys_rule() -> None:
-    result = _addr("classify", "4434 Frozen Hill Rd, Anamosa, IA 52205", "--country", "US")
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout)
-    assert answer["label"] == "valid"
-    assert answer["verdict"] == ("valid" if answer["valid_probability"] >= 0.9 else "uncertain")
-    assert answer["place_evidence"] == "placed"

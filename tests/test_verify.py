@@ -293,3 +293,25 @@ def test_verify_and_classify_read_the_probability_by_one_rule(
         Verdict.INVALID,
         Verdict.INVALID,
     ]
+
+
+def test_addr_classify_prints_its_label_and_the_verdict_by_verifys_rule(
+    monkeypatch: pytest.MonkeyPatch, classifier: Classifier
+) -> None:
+    """The command line shows both readings of the probability, named apart (the
+    session's real classifier stands in for a second load of the same adapter)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    from finetune.classifier import Classifier as ClassifierType
+
+    monkeypatch.setattr(ClassifierType, "load", classmethod(lambda cls, adapter=None: classifier))
+    text = "4434 Frozen Hill Rd, Anamosa, IA 52205"
+    result = CliRunner().invoke(app, ["classify", text, "--country", "US"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["label"] == "valid"
+    assert answer["verdict"] == ("valid" if answer["valid_probability"] >= 0.9 else "uncertain")
+    assert answer["place_evidence"] == "placed"

@@ -37,12 +37,16 @@ def _example(request: Request, answer: dict[str, Any], why: str) -> dict[str, An
     }
 
 
+EXAMPLES_PER_FIGURE = 6
+"""Failing examples kept per figure in the JSON."""
+
+
 def figures(requests: Sequence[Request], answers: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Every figure of one side, with a few failing examples each."""
     examples: dict[str, list[dict[str, Any]]] = defaultdict(list)
 
     def note(kind: str, request: Request, answer: dict[str, Any], why: str) -> None:
-        if len(examples[kind]) < 6:
+        if len(examples[kind]) < EXAMPLES_PER_FIGURE:
             examples[kind].append(_example(request, answer, why))
 
     ok = [(r, a) for r, a in zip(requests, answers, strict=True) if a["ok"]]
