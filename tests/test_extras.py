@@ -747,3 +747,34 @@ def test_a_firm_may_open_with_a_place_word() -> None:
         "Unit 28, 78 High Street, HODDESDON, EN11 8ET",
         {"company": "Mills, Lane and Hunter"},
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "53 Bewick Road, Gateshead, Tyne and Wear, NE8 4DR",
+        "Green Ltd, 53 Bewick Road, Gateshead, Tyne and Wear, NE8 4DR",
+    ],
+)
+def test_a_town_and_its_county_before_the_postcode_are_no_firm(text: str) -> None:
+    """ "Gateshead, Tyne and Wear" has the shape of "Banks, Hussain And Newman", but a
+    known town opens it and the postcode follows: it is where the address is."""
+    extracted = split_extras(text, "GB")
+    assert extracted.address.endswith("53 Bewick Road, Gateshead, Tyne and Wear, NE8 4DR")
+    assert extracted.extras.company in (None, "Green Ltd")
+
+
+def test_a_firm_before_the_postcode_is_still_a_firm() -> None:
+    extracted = split_extras("53 Bewick Road, Gateshead, Hussain, Newman and Walsh, NE8 4DR", "GB")
+    assert extracted.extras.company == "Hussain, Newman and Walsh"
+    assert extracted.address == "53 Bewick Road, Gateshead, NE8 4DR"
+
+
+def test_a_second_town_is_no_recipient_even_when_it_is_a_first_name() -> None:
+    """ "Wrea Green, Preston": Preston is a first name, but here the post town."""
+    from address.libpostal import parse
+
+    text = "19 RIBBY ROAD, WREA GREEN, PRESTON, LANCASHIRE, PR4 2NB"
+    parsed, extras = from_house(parse(text, "GB"), "GB")
+    assert extras.recipient is None
+    assert "preston" in (parsed.city or "")

@@ -53,6 +53,15 @@ def _postcode_ends(piece: str, text_start: bool) -> bool:
     ) or bool(re.search(r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b", piece, re.IGNORECASE))
 
 
+def _town_and_county(run: str, after: str, region: str) -> bool:
+    """Whether a run shaped like a firm ("Banks, Hussain And Newman") is the town and its
+    county before the postcode: "Gateshead, Tyne and Wear, NE8 4DR" (a known town first,
+    a part that is only a postcode next)."""
+    town = run.split(",")[0].strip()
+    following = after.lstrip(" ,;").split(",")[0].strip()
+    return is_place_name(town, region) and bool(POSTCODE_TOKEN.match(following))
+
+
 def split_extras(text: str, country: str | None = None) -> Extracted:
     """Split an address text into the address and what came with it.
 
@@ -103,8 +112,10 @@ def _take_parts(work: str, take: Take, region: str) -> None:
     bare names where a recipient stands (before the street, after the postcode)."""
     for match in list(JOINED_ACROSS.finditer(work)):
         names = re.findall(r"[^\W\d_][\w'’-]*", match[1])[::2]
-        if not any(n.lower() in PLACE_WORDS - GLUED_SURNAMES for n in names) and not all(
-            is_place_name(n, region) for n in names
+        if (
+            not any(n.lower() in PLACE_WORDS - GLUED_SURNAMES for n in names)
+            and not all(is_place_name(n, region) for n in names)
+            and not _town_and_county(match[1], work[match.end(1) :], region)
         ):
             take("company", match.start(1), match.end(1))
             work = work[: match.start(1)] + CUT * len(match[1]) + work[match.end(1) :]
