@@ -26,6 +26,10 @@ STREET_FIRST_COUNTRIES = frozenset(
 # Countries that write the flat before the building, as its own part: "Flat 3, 12 Baker St".
 UNIT_FIRST_COUNTRIES = frozenset({"GB", "IE", "IM", "JE", "GG", "AU", "NZ"})
 # libaddressinput layout fields for the locality lines: city, region, postcode, district.
+# Royal Mail's countries: a dependent locality comes before the post town, which the
+# parse (address.repair) keeps as state_district: "Urmston, Manchester", "Southall,
+# Middlesex". Their layout has no region line, so the second town would be lost.
+POST_TOWN_COUNTRIES = frozenset({"GB", "IM", "JE", "GG"})
 _LOCALITY_FIELDS = {"%C": "city", "%S": "state", "%Z": "postcode", "%D": "suburb"}
 # A layout token: "%C", "%n", …
 _FORMAT_TOKEN = re.compile(r"%[A-Za-z]")
@@ -117,7 +121,8 @@ def standardize(parsed: ParsedAddress, country: str) -> str:
     """The standardized one-line form of a parsed address.
 
     ``standardize(parse("4570 frozen hill rd anamosa ia 52205"), "US")``
-    gives ``"4570 Frozen Hill Rd, Anamosa, IA 52205"``.
+    gives ``"4570 Frozen Hill Rd, Anamosa, IA 52205"``; in Britain the post town after a
+    dependent locality stays: ``"28 Crofts Bank Road, Urmston, Manchester, M41 0UH"``.
     """
     components = parsed.components()
     display = {label: _title(value) for label, value in components.items()}
@@ -125,4 +130,6 @@ def standardize(parsed: ParsedAddress, country: str) -> str:
         display["postcode"] = components["postcode"].upper()
     if "state" in components and len(components["state"]) <= 3:
         display["state"] = components["state"].upper()
+    if country.upper() in POST_TOWN_COUNTRIES and "city" in display and "state_district" in display:
+        display["city"] = f"{display['city']}, {display['state_district']}"
     return format_address_line(display, country)

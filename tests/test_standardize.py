@@ -59,3 +59,25 @@ def test_missing_parts_leave_no_dangling_separators() -> None:
     )
     assert format_address_line({"road": "Dalsel", "postcode": "109"}, "IS") == "Dalsel, 109"
     assert format_address_line({}, "US") == ""
+
+
+def test_a_british_post_town_after_the_locality_stays() -> None:
+    """Royal Mail's post town ("Manchester") follows the dependent locality ("Urmston");
+    the parse keeps it as state_district, which Britain's layout has no line for."""
+    parsed = ParsedAddress(
+        house_number="28",
+        road="crofts bank road",
+        city="urmston",
+        state_district="manchester",
+        postcode="m41 0uh",
+    )
+    assert standardize(parsed, "GB") == "28 Crofts Bank Road, Urmston, Manchester, M41 0UH"
+    us = ParsedAddress(
+        house_number="4570",
+        road="frozen hill rd",
+        city="anamosa",
+        state_district="jones",
+        state="ia",
+        postcode="52205",
+    )
+    assert standardize(us, "US") == "4570 Frozen Hill Rd, Anamosa, IA 52205"

@@ -83,7 +83,9 @@ def _from_town(parsed: ParsedAddress, region: str) -> tuple[ParsedAddress, Extra
         tail = " ".join(rest)
         if len(rest) == 1 and "-" in tail and is_bare_company(tail.title(), region, alone=True):
             return replace(parsed, city=town), Extras(company=tail)
-        if len(rest) > 2 or not is_first_name(rest[0]):
+        # A second town is the post town after a dependent locality ("wrea green preston"),
+        # however often it is a first name too.
+        if len(rest) > 2 or not is_first_name(rest[0]) or is_place_name(tail, region):
             return parsed, Extras()
         changes: dict[str, str | None] = {"city": town}
         if len(rest) == 1:
