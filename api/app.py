@@ -180,20 +180,22 @@ def _checked_address(field: str, value: str | AddressFieldsIn, max_length: int) 
     """A request's address normalized, ready for verify: a text, or a form's fields with
     each field checked on its own (an error names it: ``address.lines[1]``,
     ``address.postcode``)."""
-    if isinstance(value, str):
-        return CleanInput(_checked(field, value, max_length))
-    fields = AddressFields(
-        lines=tuple(value.lines),
-        locality=value.locality,
-        region=value.region,
-        postcode=value.postcode,
-        country=value.country,
+    item = (
+        value
+        if isinstance(value, str)
+        else AddressFields(
+            lines=tuple(value.lines),
+            locality=value.locality,
+            region=value.region,
+            postcode=value.postcode,
+            country=value.country,
+        )
     )
     try:
-        return clean_input(fields, max_length)
+        return clean_input(item, max_length)
     except FieldInputError as error:
         raise FieldError(f"{field}.{error.part}", error.cause) from error
-    except AddressError as error:  # the form as one line is too long
+    except AddressError as error:  # the text, or the form as one line
         raise FieldError(field, error) from error
 
 

@@ -79,7 +79,7 @@ def classify(
     try:
         clean = clean_input(text, settings.max_address_length)
         evidence = evidence_for(clean, country, default_country=settings.default_country)
-        result = Classifier.load(adapter).classify(clean.text(), country, evidence)
+        (result,) = Classifier.load(adapter).classify_read([clean.text()], [evidence])
     except AddressError as error:
         fail(error)
     emit(

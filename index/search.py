@@ -220,9 +220,8 @@ class AddressIndex:
 
         Example: ``search_parsed(["4570 frozen hil rd anamosa ia"], [parse(...)])``.
         """
-        clean = list(texts)
         mask = self._mask(country)
-        parts = [query_parts(text, p) for text, p in zip(clean, parsed, strict=True)]
+        parts = [query_parts(text, p) for text, p in zip(texts, parsed, strict=True)]
         pools = [
             {
                 int(r)
@@ -237,7 +236,7 @@ class AddressIndex:
             if not found or found[0].score < self.config.dense_below
         ]
         if unsure:
-            vectors = self._embedder.embed([clean[i] for i in unsure])
+            vectors = self._embedder.embed([texts[i] for i in unsure])
             for i, dense_rows in zip(unsure, self._dense_rows(vectors, mask), strict=True):
                 ranked[i] = self._rank(parts[i], pools[i] | set(dense_rows), k)
         return ranked
