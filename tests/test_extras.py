@@ -764,6 +764,13 @@ def test_a_town_and_its_county_before_the_postcode_are_no_firm(text: str) -> Non
     assert extracted.extras.company in (None, "Green Ltd")
 
 
+def test_the_postcode_names_the_country_the_town_is_looked_up_in() -> None:
+    """Without a country hint, "NE8 4DR" says Britain, where Gateshead is a town."""
+    extracted = split_extras("Green Ltd, 53 Bewick Road, Gateshead, Tyne and Wear, NE8 4DR")
+    assert extracted.address == "53 Bewick Road, Gateshead, Tyne and Wear, NE8 4DR"
+    assert extracted.extras.company == "Green Ltd"
+
+
 def test_a_firm_before_the_postcode_is_still_a_firm() -> None:
     extracted = split_extras("53 Bewick Road, Gateshead, Hussain, Newman and Walsh, NE8 4DR", "GB")
     assert extracted.extras.company == "Hussain, Newman and Walsh"

@@ -41,7 +41,8 @@ from address.extras.vocabulary import (
     UNIT_WORDS,
     names_a_street,
 )
-from address.rules import postcode_before_town
+from address.model import ParsedAddress
+from address.rules import detect_country, postcode_before_town
 
 
 def _postcode_ends(piece: str, text_start: bool) -> bool:
@@ -55,11 +56,14 @@ def _postcode_ends(piece: str, text_start: bool) -> bool:
 
 def _town_and_county(run: str, after: str, region: str) -> bool:
     """Whether a run shaped like a firm ("Banks, Hussain And Newman") is the town and its
-    county before the postcode: "Gateshead, Tyne and Wear, NE8 4DR" (a known town first,
-    a part that is only a postcode next)."""
+    county before the postcode: "Gateshead, Tyne and Wear, NE8 4DR" (a part that is only a
+    postcode next, and first a town the gazetteer knows in the postcode's country, or in
+    ``region`` where the postcode's shape names none)."""
     town = run.split(",")[0].strip()
     following = after.lstrip(" ,;").split(",")[0].strip()
-    return is_place_name(town, region) and bool(POSTCODE_TOKEN.match(following))
+    if not POSTCODE_TOKEN.match(following):
+        return False
+    return is_place_name(town, detect_country(ParsedAddress(postcode=following)) or region)
 
 
 def split_extras(text: str, country: str | None = None) -> Extracted:
