@@ -24,8 +24,10 @@ __all__ = [
     "Confirmation",
     "Coverage",
     "Granularity",
+    "Location",
     "Match",
     "NextAction",
+    "Precision",
     "SearchCandidate",
     "Searcher",
     "Suggestion",
@@ -78,6 +80,29 @@ class Confirmation(StrEnum):
     SUSPICIOUS = "suspicious"
 
 
+class Precision(StrEnum):
+    """How finely a :class:`Location` places an address, finest first."""
+
+    PREMISE = "premise"
+    """The address's own point: its reference row's, or where a courier delivered."""
+    STREET = "street"
+    """Between known numbers on the same street, or the street's middle."""
+    POSTCODE = "postcode"
+    """The postcode's centroid (GeoNames)."""
+    LOCALITY = "locality"
+    """The town's centroid (GeoNames)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where an address is, and how precisely: ``Location(64.1455, -21.9301,
+    Precision.PREMISE)`` for ``"Laugavegur 12b, 101 Reykjavík"``."""
+
+    lat: float
+    lon: float
+    precision: Precision
+
+
 class SearchCandidate(Protocol):
     """A known-good address offered by the searcher (``index.search.Candidate``)."""
 
@@ -93,6 +118,8 @@ class SearchCandidate(Protocol):
     def score(self) -> float: ...
     @property
     def matched(self) -> tuple[str, ...]: ...
+    @property
+    def location(self) -> Location | None: ...
 
 
 class Searcher(Protocol):
@@ -147,6 +174,7 @@ class Match:
     id: str
     address: str
     score: float
+    location: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +186,7 @@ class Suggestion:
     score: float
     components: Mapping[str, str] = field(default_factory=dict)
     country: str = ""
+    location: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +209,8 @@ class Verification:
     extras: Mapping[str, str] = field(default_factory=dict)
     """What the text held besides the address: ``{"phone": "555-0134"}``."""
     coverage: Coverage = Coverage.COVERED
+    location: Location | None = None
+    """Where the address is, as finely as known (``None`` when nothing places it)."""
 
     @property
     def messages(self) -> tuple[str, ...]:

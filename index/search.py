@@ -31,6 +31,7 @@ import pandas as pd
 from address.errors import ReferenceDataError
 from address.model import ParsedAddress
 from address.normalize import normalize
+from address.verification import Location
 from index._files import save_index
 from index.autocomplete import KeyColumn, PrefixIndex, postcodes_agreeing, towns_agreeing
 from index.config import IndexConfig
@@ -65,6 +66,8 @@ class Candidate:
     """Agreement in [0, 1]; >= 0.95 the same address (bands in :mod:`index.rerank`)."""
     matched: tuple[str, ...]
     """Components of the query that agree with this address."""
+    location: Location | None = None
+    """Where the address is, as finely as known."""
 
 
 class AddressIndex:
