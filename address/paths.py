@@ -40,6 +40,8 @@ class DataPaths:
     """Parquet table of the default known-good addresses."""
     index: Path
     """Address index folder the service and the CLI use by default."""
+    feedback: Path
+    """SQLite database of delivery outcomes and the addresses they made known-good."""
 
     @classmethod
     def under(cls, data_dir: Path) -> DataPaths:
@@ -49,6 +51,7 @@ class DataPaths:
             gazetteer=data_dir / "gazetteer" / "postcodes.parquet",
             reference=data_dir / "reference" / "default.parquet",
             index=data_dir / "index" / "default",
+            feedback=data_dir / "feedback" / "outcomes.sqlite3",
         )
 
 

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         default=None,
         description="Address index folder the service loads; default <data_dir>/index/default.",
     )
+    feedback_path: Path | None = Field(
+        default=None,
+        description="SQLite database of delivery outcomes (WAL mode); "
+        "default <data_dir>/feedback/outcomes.sqlite3.",
+    )
     adapter_path: Path | None = Field(
         default=None,
         description="Classifier adapter folder; default the adapter shipped in finetune/adapters.",
@@ -86,6 +91,11 @@ class Settings(BaseSettings):
         """Parquet table of postcodes, their places and coordinates."""
         return self.gazetteer_path or self.data_dir / "gazetteer" / "postcodes.parquet"
 
+    @property
+    def feedback_db(self) -> Path:
+        """SQLite database of delivery outcomes."""
+        return self.feedback_path or self.data_dir / "feedback" / "outcomes.sqlite3"
+
     def data_paths(self) -> DataPaths:
         """The data folders, for :func:`address.paths.use_data`."""
         return DataPaths(
@@ -93,6 +103,7 @@ class Settings(BaseSettings):
             gazetteer=self.gazetteer_table,
             reference=self.reference_table,
             index=self.index_dir,
+            feedback=self.feedback_db,
         )
 
 
