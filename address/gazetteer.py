@@ -48,7 +48,9 @@ __all__ = [
     "check_gazetteer",
     "fetch_gazetteer",
     "is_place",
+    "locality_centroid",
     "postcode_agreement",
+    "postcode_centroid",
     "postcode_places",
     "preload_country",
     "town_cut_short",
@@ -236,6 +238,37 @@ def is_place(country: str, name: str) -> bool:
     return table is not None and fold_name(name) in table.by_place
 
 
+def postcode_centroid(country: str, postcode: str) -> tuple[float, float] | None:
+    """The mean ``(lat, lon)`` in degrees of a postcode's GeoNames points, as typed
+    (``"EH1 1AA"`` falls back to ``"EH1"``): ``postcode_centroid("IS", "101")`` is about
+    ``(64.14, -21.90)``, ``postcode_centroid("US", "52205")`` about ``(42.11, -91.29)``;
+    ``None`` for a postcode the gazetteer does not hold.
+
+    Raises:
+        DataNotReadyError: the gazetteer table is missing or unreadable.
+    """
+    if (entry := _entry(country, postcode)) is None:
+        return None
+    table, key = entry
+    return _centroid(table.points[table.by_postcode.rows(key)])
+
+
+def locality_centroid(country: str, town: str) -> tuple[float, float] | None:
+    """The mean ``(lat, lon)`` in degrees of the GeoNames points of the postcodes of a
+    place, however typed: ``locality_centroid("US", "Anamosa")`` is about ``(42.11,
+    -91.29)``, ``locality_centroid("IS", "Kópavogur")`` about ``(64.11, -21.91)``;
+    ``None`` for a place the gazetteer does not know.
+
+    Raises:
+        DataNotReadyError: the gazetteer table is missing or unreadable.
+    """
+    table = _country(country.strip().upper())
+    name = fold_name(town)
+    if table is None or not name or name not in table.by_place:
+        return None
+    return _centroid(table.points[table.by_place.rows(name)])
+
+
 def postcode_places(country: str) -> tuple[tuple[str, str], ...]:
     """Every ``(postcode, place)`` pair the gazetteer holds for a country, sorted: the
     postcode compact ("1000001" for Lisbon's 1000-001, "M5V" for a Canadian FSA), the place
@@ -281,6 +314,12 @@ def _postcode_key(table: _Country, postcode: str) -> str | None:
         if key in table.by_postcode:
             return key
     return None
+
+
+def _centroid(points: np.ndarray) -> tuple[float, float]:
+    """Mean of points in radians, as ``(lat, lon)`` in degrees."""
+    lat, lon = np.degrees(points.mean(axis=0))
+    return float(lat), float(lon)
 
 
 def _short_for(name: str, place: str) -> bool:

@@ -16,6 +16,7 @@ from address.model import REASON_MESSAGES, ParsedAddress, Reason
 from address.rules import PlaceEvidence
 
 __all__ = [
+    "AUTHORITATIVE",
     "CLASSIFIER_INVALID",
     "CLASSIFIER_VALID",
     "Classification",
@@ -65,6 +66,10 @@ class NextAction(StrEnum):
     FIX = "fix"
 
 
+AUTHORITATIVE = "authoritative"
+"""A source that lists every address (a register): an address it lacks is doubtful."""
+
+
 class Coverage(StrEnum):
     """Whether the known-good data could judge the address."""
 
@@ -95,7 +100,7 @@ class Precision(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Where an address is, and how precisely: ``Location(64.1455, -21.9301,
+    """Where an address is, and how precisely: ``Location(64.14597, -21.93096,
     Precision.PREMISE)`` for ``"Laugavegur 12b, 101 Reykjavík"``."""
 
     lat: float
@@ -120,6 +125,10 @@ class SearchCandidate(Protocol):
     def matched(self) -> tuple[str, ...]: ...
     @property
     def location(self) -> Location | None: ...
+    @property
+    def completeness(self) -> str:
+        """``authoritative`` (a register) or ``observed`` (deliveries, orders)."""
+        ...
 
 
 class Searcher(Protocol):
@@ -133,6 +142,11 @@ class Searcher(Protocol):
         k: int = 5,
         country: str | None = None,
     ) -> Sequence[Sequence[SearchCandidate]]: ...
+
+    def locate(self, parsed: ParsedAddress, country: str | None) -> Location | None:
+        """The best location for an address no known-good row is: a point on its street,
+        else its postcode's or town's centroid (``index.AddressIndex.locate``)."""
+        ...
 
 
 class Classification(Protocol):

@@ -3,7 +3,9 @@
 ::
 
     <dir>/vectors.faiss   FAISS index; vector i is metadata row i
-    <dir>/rows.parquet    metadata: reference columns, match keys, ``deleted`` flag
+    <dir>/rows.parquet    metadata: reference columns (points and completeness included;
+                          a folder written before those loads as authoritative rows
+                          without points), match keys, ``deleted`` flag
     <dir>/manifest.json   what was built from what, with sizes and checksums
 
 Folders are written next to their final place and renamed into it, so a reader

@@ -2,9 +2,10 @@
 
 ``iceaddr`` bundles Registers Iceland's register as the SQLite file
 ``iceaddr.db``; its ``stadfong`` table has one row per address point, e.g.
-``hnitnum=10017508, heiti_nf='Laugavegur', husnr=12, bokst='B', postnr=101``
-for Laugavegur 12b, 101 Reykjavík. This module reads that table read-only and
-turns it into libpostal's component names; it formats nothing.
+``hnitnum=10017508, heiti_nf='Laugavegur', husnr=12, bokst='B', postnr=101,
+lat_wgs84=64.1455, long_wgs84=-21.9301`` for Laugavegur 12b, 101 Reykjavík. This
+module reads that table read-only and turns it into libpostal's component names
+and a point; it formats nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ __all__ = ["ICELAND_SOURCE", "count_iceland_rows", "iceaddr_db_path", "iter_icel
 
 ICELAND_SOURCE = "registers-iceland"
 
-_QUERY = "SELECT hnitnum, heiti_nf, husnr, bokst, postnr FROM stadfong ORDER BY hnitnum"
+_QUERY = (
+    "SELECT hnitnum, heiti_nf, husnr, bokst, postnr, lat_wgs84, long_wgs84 "
+    "FROM stadfong ORDER BY hnitnum"
+)
 
 
 def iceaddr_db_path() -> Path:
@@ -90,8 +94,9 @@ def count_iceland_rows(path: Path | None = None) -> int:
 
 def iter_iceland_components(
     path: Path | None = None,
-) -> Iterator[tuple[int, dict[str, str | None]]]:
-    """Yield ``(hnitnum, components)`` for every address point, by ``hnitnum``.
+) -> Iterator[tuple[int, dict[str, str | None], tuple[float, float] | None]]:
+    """Yield ``(hnitnum, components, (lat, lon))`` for every address point, by ``hnitnum``;
+    the point is ``None`` where the register gives none.
 
     Rows without a house number (farms, named plots) are kept as street-level
     addresses with ``house_number`` ``None``.
@@ -102,7 +107,7 @@ def iter_iceland_components(
     places = _place_names()
     connection = _connect(path or iceaddr_db_path())
     try:
-        for hnitnum, street, number, letter, postcode in connection.execute(_QUERY):
+        for hnitnum, street, number, letter, postcode, lat, lon in connection.execute(_QUERY):
             yield (
                 int(hnitnum),
                 {
@@ -111,6 +116,7 @@ def iter_iceland_components(
                     "postcode": None if postcode is None else str(postcode),
                     "city": places.get(int(postcode)) if postcode is not None else None,
                 },
+                None if lat is None or lon is None else (float(lat), float(lon)),
             )
     except sqlite3.Error as exc:
         raise ReferenceDataError(f"cannot read the iceaddr register: {exc}") from exc

@@ -7,6 +7,7 @@ The ``usaddress==0.5.16`` source distribution holds
 <StreetName>Hill</StreetName> <StreetNamePostType>Rd</StreetNamePostType>
 <PlaceName>Anamosa</PlaceName> <StateName>IA</StateName> <ZipCode>52205</ZipCode>``.
 This module turns those tags into libpostal's component names; it formats nothing.
+The file holds text only: its rows have no coordinates.
 """
 
 from __future__ import annotations

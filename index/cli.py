@@ -46,6 +46,13 @@ def build(
             "see eval/results/index_scale.md for the accuracy cost)."
         ),
     ] = True,
+    completeness: Annotated[
+        str,
+        typer.Option(
+            help="Of the --input files: authoritative (a register of every address) "
+            "or observed (addresses seen in deliveries or orders)."
+        ),
+    ] = "authoritative",
 ) -> None:
     """Embed reference addresses and write a FAISS index (atomically).
 
@@ -57,19 +64,25 @@ def build(
     import pandas as pd
 
     from address.settings import get_settings
-    from index.reference import read_reference
+    from index.reference import completeness_of, read_reference
     from index.store import build_index, default_index_dir, index_is_current
     from index.user_files import load_reference_file
 
     if kind not in ("hnsw", "ivfpq"):
         raise typer.BadParameter("--kind must be hnsw or ivfpq")
     index_kind: IndexKind = "hnsw" if kind == "hnsw" else "ivfpq"
+    try:
+        source_kind = completeness_of(completeness)
+    except AddressError as error:
+        raise typer.BadParameter(str(error), param_hint="--completeness") from error
     config = IndexConfig(kind=index_kind, quantize=quantize)
     target = (out or default_index_dir()).resolve()
     skipped: Counter[str] = Counter()
     try:
         if inputs:
-            frames = [load_reference_file(p, skipped=skipped) for p in inputs]
+            frames = [
+                load_reference_file(p, completeness=source_kind, skipped=skipped) for p in inputs
+            ]
             frame = pd.concat(frames, ignore_index=True)
         else:
             frame = read_reference(get_settings().reference_table)

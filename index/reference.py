@@ -10,10 +10,14 @@ Every source ends up in one Parquet table, one row per known-good address::
     house_number, road, unit, postcode, city, state
                   components under libpostal's labels, nullable
     source        non-null ("openaddresses-us-ia-linn", "registers-iceland", "shops.csv")
+    lat, lon      the address's own point (WGS84 degrees, float64), nullable
+                  (64.1455, -21.9301 for Laugavegur 12b)
+    completeness  non-null, :class:`Completeness` of the source ("authoritative")
 
-All columns are Arrow ``string``. The default table combines Linn County, Iowa
-(OpenAddresses, via usaddress's training data) and Iceland's national address
-register (via iceaddr); see ``DATA_LICENSES.md``.
+All other columns are Arrow ``string``. The default table combines Linn County, Iowa
+(OpenAddresses, via usaddress's training data, without coordinates) and Iceland's
+national address register (via iceaddr, with its points); both are authoritative.
+See ``DATA_LICENSES.md``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import logging
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +44,12 @@ from index._linn import LINN_PACKAGE, LINN_SOURCE, iter_linn_components
 
 __all__ = [
     "COMPONENT_COLUMNS",
+    "POINT_COLUMNS",
     "REFERENCE_COLUMNS",
     "REFERENCE_SCHEMA",
+    "Completeness",
     "check_unique_ids",
+    "completeness_of",
     "fetch_default_reference",
     "read_reference",
     "table_to_frame",
@@ -51,6 +59,31 @@ logger = logging.getLogger(__name__)
 
 COMPONENT_COLUMNS = ("house_number", "road", "unit", "postcode", "city", "state")
 """Address components, named with libpostal's labels."""
+POINT_COLUMNS = ("lat", "lon")
+"""An address's own point, WGS84 degrees."""
+
+
+class Completeness(StrEnum):
+    """Whether a source lists every address of the places it covers."""
+
+    AUTHORITATIVE = "authoritative"
+    """A register (Iceland's, a county's OpenAddresses): an address it lacks is doubtful."""
+    OBSERVED = "observed"
+    """Addresses seen in deliveries or orders: a missing one means nothing."""
+
+
+def completeness_of(value: str) -> Completeness:
+    """``"observed"`` -> ``Completeness.OBSERVED`` (case and spaces ignored).
+
+    Raises:
+        ReferenceDataError: any other value, naming the valid ones.
+    """
+    try:
+        return Completeness(value.strip().lower())
+    except ValueError:
+        valid = ", ".join(c.value for c in Completeness)
+        raise ReferenceDataError(f"completeness must be one of {valid}, not {value!r}") from None
+
 
 REFERENCE_SCHEMA = pa.schema(
     [
@@ -59,12 +92,14 @@ REFERENCE_SCHEMA = pa.schema(
         pa.field("country", pa.string(), nullable=False),
         *(pa.field(name, pa.string()) for name in COMPONENT_COLUMNS),
         pa.field("source", pa.string(), nullable=False),
+        *(pa.field(name, pa.float64()) for name in POINT_COLUMNS),
+        pa.field("completeness", pa.string(), nullable=False),
     ]
 )
 """Arrow schema of every reference table."""
 
 REFERENCE_COLUMNS = tuple(REFERENCE_SCHEMA.names)
-_REQUIRED_COLUMNS = ("id", "address", "country", "source")
+_REQUIRED_COLUMNS = ("id", "address", "country", "source", "completeness")
 
 
 # --------------------------------------------------------------------------- tables
@@ -74,10 +109,15 @@ class _Columns:
     """Column lists of a reference table being assembled row by row."""
 
     def __init__(self) -> None:
-        self.data: dict[str, list[str | None]] = {name: [] for name in REFERENCE_COLUMNS}
+        self.data: dict[str, list[Any]] = {name: [] for name in REFERENCE_COLUMNS}
 
     def add(
-        self, id_: str, components: Mapping[str, str | None], country: str, source: str
+        self,
+        id_: str,
+        components: Mapping[str, str | None],
+        point: tuple[float, float] | None,
+        country: str,
+        source: str,
     ) -> None:
         self.data["id"].append(id_)
         self.data["address"].append(format_address_line(components, country))
@@ -85,10 +125,13 @@ class _Columns:
         for name in COMPONENT_COLUMNS:
             self.data[name].append(components.get(name) or None)
         self.data["source"].append(source)
+        self.data["lat"].append(None if point is None else point[0])
+        self.data["lon"].append(None if point is None else point[1])
+        self.data["completeness"].append(Completeness.AUTHORITATIVE.value)
 
     def to_table(self) -> pa.Table:
         return pa.table(
-            {name: pa.array(values, pa.string()) for name, values in self.data.items()},
+            {f.name: pa.array(self.data[f.name], f.type) for f in REFERENCE_SCHEMA},
             schema=REFERENCE_SCHEMA,
         )
 
@@ -107,11 +150,20 @@ def _schema_problem(schema: pa.Schema) -> str | None:
     if missing:
         return f"missing columns {missing}"
     wrong = [
-        f"{name}: {schema.field(name).type}"
-        for name in REFERENCE_COLUMNS
-        if not (pa.types.is_string(t := schema.field(name).type) or pa.types.is_large_string(t))
+        f"{field.name}: {schema.field(field.name).type}, not {field.type}"
+        for field in REFERENCE_SCHEMA
+        if not _fits(schema.field(field.name).type, field.type)
     ]
-    return f"columns that are not strings: {wrong}" if wrong else None
+    return f"columns of the wrong type: {wrong}" if wrong else None
+
+
+def _fits(found: pa.DataType, expected: pa.DataType) -> bool:
+    """Whether a column of type ``found`` casts losslessly to the schema's type."""
+    if pa.types.is_floating(expected):
+        return bool(
+            pa.types.is_floating(found) or pa.types.is_integer(found) or pa.types.is_null(found)
+        )
+    return bool(pa.types.is_string(found) or pa.types.is_large_string(found))
 
 
 def _is_reference_table(path: Path) -> bool:
@@ -152,6 +204,11 @@ def read_reference(path: Path) -> pd.DataFrame:
     if problem is None:
         nulls = [name for name in _REQUIRED_COLUMNS if table.column(name).null_count]
         problem = f"nulls in required columns {nulls}" if nulls else None
+    if problem is None:
+        values = set(table.column("completeness").unique().to_pylist())
+        unknown = sorted(values - {c.value for c in Completeness})
+        problem = f"completeness values {unknown} are not {[c.value for c in Completeness]}"
+        problem = problem if unknown else None
     if problem is not None:
         raise ReferenceDataError(f"{path} is not a reference table: {problem}")
     return table_to_frame(table)
@@ -168,14 +225,14 @@ def _progress(items: Iterable[Any], enabled: bool, desc: str, total: int | None)
 
 def _add_source(
     columns: _Columns,
-    rows: Iterable[tuple[int, dict[str, str | None]]],
+    rows: Iterable[tuple[int, dict[str, str | None], tuple[float, float] | None]],
     make_id: Callable[[int], str],
     country: str,
     source: str,
 ) -> None:
-    for key, components in rows:
+    for key, components, point in rows:
         if components.get("road"):  # an address without a street cannot be matched
-            columns.add(make_id(key), components, country, source)
+            columns.add(make_id(key), components, point, country, source)
 
 
 def fetch_default_reference(
@@ -186,8 +243,9 @@ def fetch_default_reference(
     Combines ~95,000 OpenAddresses rows for Linn County, Iowa (e.g.
     ``4570 Frozen Hill Rd, Anamosa, IA 52205``, read from the
     ``usaddress==0.5.16`` sdist, downloaded pinned by sha256) and Iceland's
-    national address register (e.g. ``Laugavegur 12b, 101 Reykjavík``, read
-    from the SQLite file inside the installed ``iceaddr`` package). Ids are
+    national address register (e.g. ``Laugavegur 12b, 101 Reykjavík`` at
+    64.1455, -21.9301, read from the SQLite file inside the installed ``iceaddr``
+    package); Linn County's rows have no point. Both are authoritative. Ids are
     ``us-ia-linn-<position in file>`` and ``is-<hnitnum>``.
 
     Args:
@@ -211,7 +269,13 @@ def fetch_default_reference(
         (sdist,) = pip_download([LINN_PACKAGE], Path(tmp), source=True)
         _add_source(
             columns,
-            _progress(iter_linn_components(sdist), progress, "Linn County, Iowa", None),
+            _progress(
+                # usaddress's training data tags the text only: no point for these rows.
+                ((position, row, None) for position, row in iter_linn_components(sdist)),
+                progress,
+                "Linn County, Iowa",
+                None,
+            ),
             lambda position: f"us-ia-linn-{position:06d}",
             "US",
             LINN_SOURCE,

@@ -11,9 +11,9 @@ from typing import Any
 import pandas as pd
 
 from index.keys import address_key, join_keys
-from index.reference import REFERENCE_COLUMNS
+from index.reference import POINT_COLUMNS, REFERENCE_COLUMNS, Completeness
 
-__all__ = ["with_keys"]
+__all__ = ["with_keys", "with_points"]
 
 
 def _keys_of(series: pd.Series[Any]) -> pd.Series[Any]:
@@ -24,6 +24,19 @@ def _keys_of(series: pd.Series[Any]) -> pd.Series[Any]:
     return values.map(mapping).astype("string")
 
 
+def with_points(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``lat``/``lon`` as float64 (NaN where unknown) and ``completeness``
+    filled (authoritative where missing), for rows made before those columns existed:
+    an index folder written without them loads as authoritative rows without points."""
+    rows = frame.copy()
+    for name in POINT_COLUMNS:
+        values = rows[name] if name in rows else pd.Series(float("nan"), index=rows.index)
+        rows[name] = pd.to_numeric(values, errors="coerce").astype("float64")
+    given = rows["completeness"] if "completeness" in rows else pd.Series(None, index=rows.index)
+    rows["completeness"] = given.astype("string").fillna(Completeness.AUTHORITATIVE.value)
+    return rows
+
+
 def with_keys(frame: pd.DataFrame) -> pd.DataFrame:
     """Reference rows plus their match keys and a ``deleted`` flag (all ``False``).
 
@@ -32,7 +45,8 @@ def with_keys(frame: pd.DataFrame) -> pd.DataFrame:
     ``"730 33rd ave sw cedar rapids ia 52404"`` and ``street_first`` =
     ``"33rd ave sw 730 52404 cedar rapids ia"`` (the autocomplete keys).
     """
-    rows = frame.loc[:, list(REFERENCE_COLUMNS)].reset_index(drop=True).copy()
+    rows = with_points(frame.reset_index(drop=True))
+    rows = rows.loc[:, list(REFERENCE_COLUMNS)].copy()
     rows["key"] = _keys_of(rows["address"])
     for column in ("house_number", "road", "unit", "postcode", "city"):
         name = "hn_key" if column == "house_number" else f"{column}_key"

@@ -52,7 +52,7 @@ from index._files import (
 from index.config import IndexConfig
 from index.embed import MODEL_NAME, Embedder, model_fingerprint
 from index.reference import REFERENCE_COLUMNS, read_reference
-from index.rows import with_keys
+from index.rows import with_keys, with_points
 from index.search import AddressIndex
 
 __all__ = [
@@ -159,7 +159,7 @@ def build_index(
         ``out``, holding ``vectors.faiss``, ``rows.parquet`` and ``manifest.json``.
     """
     config = config or IndexConfig()
-    frame = read_reference(reference) if isinstance(reference, Path) else reference
+    frame = with_points(read_reference(reference) if isinstance(reference, Path) else reference)
     started = time.perf_counter()
     rows = with_keys(frame)
     embedder = _embedder(config, config.threads)

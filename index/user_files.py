@@ -17,24 +17,34 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from address.errors import AddressTooLongError, EmptyAddressError, ReferenceDataError
+from address.errors import (
+    AddressTooLongError,
+    DataNotReadyError,
+    EmptyAddressError,
+    ReferenceDataError,
+)
+from address.gazetteer import postcode_centroid
 from address.model import DEFAULT_COUNTRY, LOCALITY_LABELS
 from address.parquet import write_parquet_atomically
 from address.standardize import format_address_line
+from index.locate import distance_km
 from index.reference import (
     COMPONENT_COLUMNS,
     REFERENCE_COLUMNS,
     REFERENCE_SCHEMA,
+    Completeness,
     check_unique_ids,
+    completeness_of,
     fetch_default_reference,
     table_to_frame,
 )
 
-__all__ = ["SKIP_REASONS", "build_reference", "load_reference_file"]
+__all__ = ["POINT_PROBLEMS", "SKIP_REASONS", "build_reference", "load_reference_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +68,19 @@ SKIP_REASONS = ("empty", "no_road", "too_long")
 """Why a row of a user file is left out of the reference table: nothing left after
 normalization (or neither an address nor a component), no road found by libpostal in a
 one-line address, or an address line over the ``max_address_length`` setting."""
+
+POINT_PROBLEMS = ("not_a_number", "out_of_range", "zero", "swapped")
+"""Why a row's coordinates are dropped (the row stays): a value that is not a number, or
+only one of the two given; a latitude beyond ±90 or a longitude beyond ±180; exactly
+0,0 (a missing point written as zeros); latitude and longitude swapped: a latitude beyond
+±90 that is a valid latitude once swapped, or a point over :data:`SWAP_KM` from its
+postcode's centroid whose swapped point lies within it."""
+
+SWAP_KM = 200.0
+"""A point this far from its postcode's centroid, whose swap is nearer, is swapped."""
+
+# Our coordinate column -> the names (lower case) it is read from.
+_POINT_ALIASES = {"lat": ("lat", "latitude"), "lon": ("lon", "lng", "longitude")}
 
 
 def _cell_text(value: object) -> str | None:
@@ -216,8 +239,70 @@ def _parse_lines(
     return found, pd.Series(reasons, dtype="str").reindex(lines.index)
 
 
+def _far_from_postcode(
+    lat: pd.Series[float],
+    lon: pd.Series[float],
+    countries: pd.Series[str],
+    postcodes: pd.Series[str],
+) -> pd.Series[bool]:
+    """Whether each point lies over :data:`SWAP_KM` from its postcode's centroid while its
+    swapped point lies within it (``False`` where the gazetteer has no centroid)."""
+    centres = pd.DataFrame({"country": countries, "postcode": postcodes}).dropna()
+    lookup: dict[tuple[str, str], tuple[float, float] | None] = {}
+    try:
+        for pair in set(zip(centres["country"], centres["postcode"], strict=True)):
+            lookup[pair] = postcode_centroid(*pair)
+    except DataNotReadyError:  # no gazetteer: only the range checks apply
+        return pd.Series(False, index=lat.index)
+    centre = [
+        lookup.get(pair) or (np.nan, np.nan) for pair in zip(countries, postcodes, strict=True)
+    ]
+    c_lat, c_lon = (np.array([c[i] for c in centre], dtype=np.float64) for i in (0, 1))
+    here = distance_km(lat.to_numpy(), lon.to_numpy(), c_lat, c_lon)
+    swapped = distance_km(lon.to_numpy(), lat.to_numpy(), c_lat, c_lon)
+    return pd.Series((here > SWAP_KM) & (swapped <= SWAP_KM), index=lat.index)
+
+
+def _points(
+    columns: Mapping[str, pd.Series[str]], countries: pd.Series[str], postcodes: pd.Series[str]
+) -> tuple[pd.Series[float], pd.Series[float], pd.Series[str]]:
+    """Each row's ``lat`` and ``lon`` (NaN where none is given or it is dropped) and the
+    :data:`POINT_PROBLEMS` reason it is dropped for (``None`` where kept or not given)."""
+    raw: dict[str, pd.Series[str]] = {}
+    for name, aliases in _POINT_ALIASES.items():
+        found = [columns[a] for a in aliases if a in columns]
+        raw[name] = found[0] if found else pd.Series(None, index=countries.index, dtype="str")
+    lat, lon = (
+        pd.to_numeric(raw[n], errors="coerce").astype("float64").where(np.isfinite)
+        for n in ("lat", "lon")
+    )
+    given = raw["lat"].notna() | raw["lon"].notna()
+    not_a_number = given & (lat.isna() | lon.isna())
+    swapped = (lat.abs() > 90) & (lon.abs() <= 90)
+    out_of_range = (lat.abs() > 90) | (lon.abs() > 180)
+    zero = (lat == 0) & (lon == 0)
+    kept = given & ~(not_a_number | out_of_range | zero)
+    swapped |= kept & _far_from_postcode(lat.where(kept), lon.where(kept), countries, postcodes)
+    problem = pd.Series(
+        np.select(
+            [not_a_number, zero, swapped, out_of_range],
+            ["not_a_number", "zero", "swapped", "out_of_range"],
+            default="",
+        ),
+        index=countries.index,
+        dtype="str",
+    )
+    problem = problem.mask(problem == "")
+    return lat.mask(problem.notna()), lon.mask(problem.notna()), problem
+
+
 def load_reference_file(
-    path: Path, *, country: str | None = DEFAULT_COUNTRY, skipped: Counter[str] | None = None
+    path: Path,
+    *,
+    country: str | None = DEFAULT_COUNTRY,
+    completeness: Completeness | str = Completeness.AUTHORITATIVE,
+    skipped: Counter[str] | None = None,
+    dropped_points: Counter[str] | None = None,
 ) -> pd.DataFrame:
     """Load a user file of known-good addresses into the reference schema.
 
@@ -237,19 +322,28 @@ def load_reference_file(
     nothing (``empty``), lines libpostal finds no road in (``no_road``) and
     lines too long to parse (``too_long``). Ids come from an ``id`` column,
     else ``<file stem>-<row number>`` (from 1); ``source`` is the file name.
+    Each address's own point comes from ``lat``/``lon`` columns (also ``latitude``,
+    ``longitude``, ``lng``: ``64.1460, -21.9310`` for Laugavegur 12b); bad ones are
+    dropped, the row kept, counted by reason (:data:`POINT_PROBLEMS`) and logged in one
+    warning per file.
 
     Args:
         path: the file to read.
         country: ISO alpha-2 code for rows without a ``country`` value (the CLI passes
             the ``default_country`` setting).
+        completeness: ``authoritative`` for a register of every address,
+            ``observed`` for addresses seen in deliveries or orders.
         skipped: if given, the rows left out are counted into it by reason
             (``{"no_road": 3, "empty": 1}``).
+        dropped_points: if given, the dropped coordinates are counted into it by
+            reason (``{"zero": 2, "swapped": 1}``).
 
     Raises:
         ReferenceDataError: unsupported extension, unreadable file, no
-            ``address`` nor component column, a missing or invalid country, or
-            duplicate ids.
+            ``address`` nor component column, a missing or invalid country, an
+            unknown completeness, or duplicate ids.
     """
+    kind = completeness_of(str(completeness))
     raw = _read_any(path)
     columns: dict[str, pd.Series[str]] = {}
     for column in raw.columns:
@@ -292,6 +386,13 @@ def load_reference_file(
     ids = columns.get("id")
     frame["id"] = generated if ids is None else ids.combine_first(generated)
     frame["source"] = path.name
+    frame["completeness"] = kind.value
+    frame["lat"], frame["lon"], problems = _points(columns, frame["country"], frame["postcode"])
+    bad_points = Counter(problems[reasons.isna()].dropna().tolist())
+    if bad_points:
+        logger.warning("%s: dropped coordinates %s", path, dict(sorted(bad_points.items())))
+        if dropped_points is not None:
+            dropped_points.update(bad_points)
     left_out = Counter(reasons.dropna().tolist())
     if left_out:
         logger.warning("%s: left out %s", path, dict(sorted(left_out.items())))
@@ -310,7 +411,14 @@ def load_reference_file(
     return table_to_frame(table)
 
 
-def build_reference(inputs: list[Path], out: Path, *, skipped: Counter[str] | None = None) -> Path:
+def build_reference(
+    inputs: list[Path],
+    out: Path,
+    *,
+    completeness: Completeness | str = Completeness.AUTHORITATIVE,
+    skipped: Counter[str] | None = None,
+    dropped_points: Counter[str] | None = None,
+) -> Path:
     """Build one reference table from user files, or the default one.
 
     Example:
@@ -324,15 +432,24 @@ def build_reference(inputs: list[Path], out: Path, *, skipped: Counter[str] | No
             an empty list builds the default table with
             :func:`fetch_default_reference`.
         out: the Parquet file to write (atomically).
+        completeness: of every row of ``inputs`` (see :func:`load_reference_file`).
         skipped: if given, the rows of ``inputs`` left out are counted into it by
             reason (see :func:`load_reference_file`).
+        dropped_points: if given, the coordinates of ``inputs`` dropped are counted
+            into it by reason (see :func:`load_reference_file`).
 
     Raises:
-        ReferenceDataError: a file cannot be loaded, or ids repeat across files.
+        ReferenceDataError: a file cannot be loaded, an unknown completeness, or ids
+            repeat across files.
     """
     if not inputs:
         return fetch_default_reference(out)
-    frames = [load_reference_file(path, skipped=skipped) for path in inputs]
+    frames = [
+        load_reference_file(
+            path, completeness=completeness, skipped=skipped, dropped_points=dropped_points
+        )
+        for path in inputs
+    ]
     combined = pd.concat(frames, ignore_index=True)
     check_unique_ids(combined["id"])
     table = pa.Table.from_pandas(combined, schema=REFERENCE_SCHEMA, preserve_index=False)

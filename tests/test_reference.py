@@ -222,6 +222,44 @@ def test_duplicate_ids_within_a_file_are_named(tmp_path: Path) -> None:
         load_reference_file(path)
 
 
+def test_table_from_before_coordinates_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = build_reference([DEPOTS], tmp_path / "default.parquet")
+    old = pq.read_table(out).drop_columns(["lat", "lon", "completeness"])
+    pq.write_table(old, out)
+    with pytest.raises(
+        ReferenceDataError, match=r"missing columns \['lat', 'lon', 'completeness'\]"
+    ):
+        read_reference(out)
+
+    def download(*args: object, **kwargs: object) -> list[Path]:
+        raise ReferenceDataError("downloading again")
+
+    monkeypatch.setattr(reference, "pip_download", download)
+    with pytest.raises(ReferenceDataError, match="downloading again"):
+        fetch_default_reference(out, progress=False)
+
+
+def test_columns_of_the_wrong_type_are_refused(tmp_path: Path) -> None:
+    out = build_reference([DEPOTS], tmp_path / "ref.parquet")
+    table = pq.read_table(out)
+    as_text = table.set_column(
+        table.schema.get_field_index("lat"), "lat", table.column("lat").cast(pa.string())
+    )
+    pq.write_table(as_text, out)
+    with pytest.raises(ReferenceDataError, match="lat: string, not double"):
+        read_reference(out)
+    unknown = table.set_column(
+        table.schema.get_field_index("completeness"),
+        "completeness",
+        pa.array(["complete"] * table.num_rows),
+    )
+    pq.write_table(unknown, out)
+    with pytest.raises(ReferenceDataError, match="'complete'"):
+        read_reference(out)
+
+
 def test_read_reference_refuses_missing_and_foreign_tables(tmp_path: Path) -> None:
     with pytest.raises(ReferenceDataError, match="not found"):
         read_reference(tmp_path / "absent.parquet")
@@ -236,11 +274,11 @@ def test_read_reference_refuses_missing_and_foreign_tables(tmp_path: Path) -> No
 
 @pytest.fixture(scope="module")
 def default_table(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    existing = data_paths().reference
-    if existing.is_file():
-        return read_reference(existing)
-    out = tmp_path_factory.mktemp("reference") / "default.parquet"
-    return read_reference(fetch_default_reference(out, progress=False))
+    try:
+        return read_reference(data_paths().reference)
+    except ReferenceDataError:  # absent, or from before coordinates: build a fresh one
+        out = tmp_path_factory.mktemp("reference") / "default.parquet"
+        return read_reference(fetch_default_reference(out, progress=False))
 
 
 @pytest.mark.slow
@@ -268,3 +306,8 @@ def test_default_reference_has_the_real_data(default_table: pd.DataFrame) -> Non
     laugavegur = frame.loc[frame["address"] == "Laugavegur 12b, 101 Reykjavík"]
     assert len(laugavegur) == 1
     assert laugavegur.iloc[0]["postcode"] == "101"
+    assert (laugavegur.iloc[0]["lat"], laugavegur.iloc[0]["lon"]) == pytest.approx(
+        (64.14597, -21.93096), abs=1e-4
+    )
+    assert linn["lat"].isna().all() and iceland["lat"].notna().all()
+    assert set(frame["completeness"]) == {"authoritative"}
