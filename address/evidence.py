@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from address.model import ParsedAddress, Reason
 from address.reading import Reading
 from address.rules import PlaceEvidence, check
-from address.verification import Coverage, SearchCandidate, Searcher
+from address.verification import AUTHORITATIVE, Coverage, SearchCandidate, Searcher
 
 __all__ = ["HARD_RULE_FAILURES", "MATCH_SCORE", "STREET_SCORE", "Evidence", "gather"]
 
@@ -74,13 +74,26 @@ class Evidence:
         return best if same_number else None
 
     def street_match(self) -> SearchCandidate | None:
+        """The best candidate when it confirms the street and town but not the number,
+        from a register: an ``observed`` source lacking a number says nothing of it."""
         best = self.best
         if best is None or best.score < STREET_SCORE or "road" not in best.matched:
+            return None
+        if best.completeness != AUTHORITATIVE:
             return None
         return best if {"locality", "postcode"} & set(best.matched) else None
 
     def locality_confirmed(self) -> bool:
         return any({"locality", "postcode"} & set(c.matched) for c in self.candidates)
+
+    def register_covers(self) -> bool:
+        """A register (an ``authoritative`` source) holds the town or postcode, so an
+        address it lacks is doubtful; deliveries and orders (``observed``) do not say so.
+        """
+        return any(
+            c.completeness == AUTHORITATIVE and {"locality", "postcode"} & set(c.matched)
+            for c in self.candidates
+        )
 
     def coverage(self) -> Coverage:
         """``covered`` when a candidate agrees on the town or postcode, or, for an input

@@ -22,8 +22,9 @@ scores: ≥ 0.95 same address, 0.85–0.95 same address with a minor difference,
      ``premise``;
    * a component was corrected (street typo, wrong postcode or town) →
      ``uncertain`` / ``confirm``, the corrected address as the first suggestion.
-2. **Street match** — the best candidate scores ≥ ``STREET_SCORE`` (0.60) and
-   agrees on the street and the town or postcode, but not the house number →
+2. **Street match** — the best candidate, from a register (an ``authoritative``
+   source), scores ≥ ``STREET_SCORE`` (0.60) and agrees on the street and the town or
+   postcode, but not the house number →
    ``house_number_not_found`` (``uncertain`` / ``confirm``) when a number was
    given, else ``missing_house_number`` (``invalid`` / ``fix``); granularity
    ``street``.
@@ -35,14 +36,18 @@ scores: ≥ 0.95 same address, 0.85–0.95 same address with a minor difference,
    * otherwise the classifier decides, reading the postcode gazetteer's word on the
      text (``address.rules.place_evidence``: "placed", "far", "cut", ...) with it:
      ``valid_probability`` ≥ 0.9 → ``valid`` / ``accept`` (``uncertain`` /
-     ``confirm`` instead when the known-good data covers that town or postcode
-     but lacks the address); ≤ 0.1 → ``invalid`` / ``fix`` with its reasons;
+     ``confirm`` instead when a register covers that town or postcode but lacks
+     the address; deliveries and orders, ``observed`` sources, lacking it say
+     nothing); ≤ 0.1 → ``invalid`` / ``fix`` with its reasons;
      in between → ``uncertain`` / ``confirm``. A mismatch the rules found (state
      postcode prefixes, the postcode gazetteer), or a town the rules found cut
      short (``truncated``), keeps the verdict at ``uncertain`` / ``confirm`` at
      best.
    Granularity is ``locality`` when a candidate confirms the town or postcode,
    else ``none``.
+
+Every answer carries the best ``location`` known: the match's point, else a point on
+the street or the postcode's or town's centroid (``Searcher.locate``).
 
 "Did you mean" suggestions are given when the input is not an exact match, and
 only candidates scoring ≥ ``SUGGESTION_SCORE`` (0.60: the same street, with the town or
@@ -54,6 +59,7 @@ street): the known-good data cannot judge the address, and no suggestion is offe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from address.component_checks import checks_against, checks_from_rules
 from address.errors import WorkStoppedError
@@ -126,7 +132,7 @@ def _suggestions(
         c for c in candidates if (first is None or c.id != first.id) and c.score >= SUGGESTION_SCORE
     ]
     return tuple(
-        Suggestion(c.id, c.address, round(c.score, 4), dict(c.components), c.country)
+        Suggestion(c.id, c.address, round(c.score, 4), dict(c.components), c.country, c.location)
         for c in ordered[:limit]
     )
 
@@ -163,12 +169,17 @@ def _decide(evidence: Evidence, classification: Classification | None, limit: in
             standardized=match.address if match is not None else standardized,
             components=parsed.components(),
             component_checks=checks,
-            match=Match(match.id, match.address, round(match.score, 4)) if match else None,
+            match=(
+                Match(match.id, match.address, round(match.score, 4), match.location)
+                if match
+                else None
+            ),
             suggestions=suggestions if coverage is Coverage.COVERED else (),
             country=country,
             classifier_used=classification is not None,
             extras=dict(evidence.reading.extras),
             coverage=coverage,
+            location=match.location if match is not None else None,
         )
 
     if not evidence.text:
@@ -195,7 +206,7 @@ def _decide(evidence: Evidence, classification: Classification | None, limit: in
                 checks,
                 match,
             )
-        return answer(
+        corrected_answer = answer(
             Verdict.UNCERTAIN,
             match.score,
             soft_reasons,
@@ -205,6 +216,7 @@ def _decide(evidence: Evidence, classification: Classification | None, limit: in
             None,
             _suggestions(evidence.candidates, limit, match),
         )
+        return replace(corrected_answer, location=match.location)
 
     suggestions = _suggestions(evidence.candidates, limit)
     if (street := evidence.street_match()) is not None:
@@ -271,7 +283,7 @@ def _decide(evidence: Evidence, classification: Classification | None, limit: in
             checks,
             suggestions=suggestions,
         )
-    if alone is Verdict.VALID and not rules and not locality_known:
+    if alone is Verdict.VALID and not rules and not evidence.register_covers():
         return answer(
             Verdict.VALID,
             p_valid,
@@ -343,7 +355,18 @@ def verify_batch(
             [e.text for e in open_cases], [e.place for e in open_cases]
         )
         judged = {id(e): r for e, r in zip(open_cases, results, strict=True)}
-    return [_decide(e, judged.get(id(e)), limit) for e in evidence]
+    decided = [_decide(e, judged.get(id(e)), limit) for e in evidence]
+    return [_located(v, e, searcher) for v, e in zip(decided, evidence, strict=True)]
+
+
+def _located(verification: Verification, evidence: Evidence, searcher: Searcher) -> Verification:
+    """The answer with a location: its match's point, else the searcher's best guess for
+    what was read (a point on the street, the postcode's or the town's centroid)."""
+    if verification.location is not None or not evidence.text:
+        return verification
+    if Reason.NOT_AN_ADDRESS in verification.reasons:
+        return verification
+    return replace(verification, location=searcher.locate(evidence.parsed, evidence.country))
 
 
 def verify(

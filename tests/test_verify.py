@@ -315,3 +315,46 @@ def test_addr_classify_prints_its_label_and_the_verdict_by_verifys_rule(
     assert answer["label"] == "valid"
     assert answer["verdict"] == ("valid" if answer["valid_probability"] >= 0.9 else "uncertain")
     assert answer["place_evidence"] == "placed"
+
+
+@pytest.fixture(scope="module")
+def observed_index(
+    reference_sample: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory, libpostal: None
+) -> AddressIndex:
+    """The small index's rows declared ``observed`` (deliveries, not a register)."""
+    from index.config import IndexConfig
+    from index.store import build_index, load_index
+
+    rows = reference_sample.assign(completeness="observed")
+    out = tmp_path_factory.mktemp("observed") / "index"
+    return load_index(build_index(rows, out, IndexConfig(show_progress=False)))
+
+
+def test_an_address_a_register_lacks_is_doubtful_one_deliveries_lack_is_not(
+    index: AddressIndex, observed_index: AddressIndex, classifier: Classifier
+) -> None:
+    text = "Laugavegur 12b, 101 Reykjavík"  # real; the sample holds its street, not it
+    register = verify(text, "IS", searcher=index, classifier=classifier)
+    assert register.match is None and register.verdict is Verdict.UNCERTAIN
+    assert Reason.HOUSE_NUMBER_NOT_FOUND in register.reasons
+    observed = verify(text, "IS", searcher=observed_index, classifier=classifier)
+    assert Reason.HOUSE_NUMBER_NOT_FOUND not in observed.reasons
+    assert observed.verdict is Verdict.VALID, observed
+    assert observed.next_action is NextAction.ACCEPT
+
+
+def test_every_answer_says_where_the_address_is(index: AddressIndex) -> None:
+    from address.verification import Precision
+
+    own = verify("Þórunnartún 4, 105 Reykjavík", "IS", searcher=index, classifier=None)
+    assert own.location is not None and own.location.precision is Precision.PREMISE
+    assert own.match is not None and own.match.location == own.location
+    assert abs(own.location.lat - 64.14469) < 0.001 and abs(own.location.lon + 21.91059) < 0.001
+    between = verify("Þórunnartún 5, 105 Reykjavík", "IS", searcher=index, classifier=None)
+    assert between.location is not None and between.location.precision is Precision.STREET
+    assert 64.1442 < between.location.lat < 64.1451
+    unknown_street = verify("Hvergigata 3, 105 Reykjavík", "IS", searcher=index, classifier=None)
+    assert unknown_street.location is not None
+    assert unknown_street.location.precision is Precision.POSTCODE
+    nothing = verify("call me before noon", "IS", searcher=index, classifier=None)
+    assert nothing.location is None

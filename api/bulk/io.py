@@ -66,6 +66,9 @@ OUTPUT_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
     ("components", pa.string()),
     ("extras", pa.string()),
     ("coverage", pa.string()),
+    ("lat", pa.float64()),
+    ("lon", pa.float64()),
+    ("precision", pa.string()),
     ("error", pa.string()),
 )
 """Columns the job appends to every input row, with their Arrow types."""

@@ -19,8 +19,10 @@ rejected before verification one :class:`~api.bulk.worker.InputProblem` value),
 ``match_id``, ``match_address``, ``suggestion_1..3``, ``components`` (a JSON
 object under libpostal's labels), ``extras`` (a JSON object of what the text held
 besides the address: ``{"phone": "555-0134"}``), ``coverage`` (``covered``, or
-``outside`` when no known-good data could judge it) and ``error`` (why a row was
-not verified). With ``--components`` the columns are read as a form's fields
+``outside`` when no known-good data could judge it), ``lat``, ``lon`` and
+``precision`` (where the address is: ``premise``, ``street``, ``postcode`` or
+``locality``; empty when nothing places it) and ``error`` (why a row was not
+verified). With ``--components`` the columns are read as a form's fields
 (:class:`address.fields.AddressFields`), as ``POST /v1/verify`` reads them.
 """
 

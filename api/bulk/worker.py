@@ -33,6 +33,7 @@ from api.bulk.io import OUTPUT_COLUMNS, SUGGESTION_COLUMNS
 if TYPE_CHECKING:
     from address.model import ParsedAddress
     from address.rules import PlaceEvidence
+    from address.verification import Location
     from address.verify import Classification, Classifier, SearchCandidate, Verification
     from index.search import AddressIndex
 
@@ -194,6 +195,9 @@ class _TimedSearcher:
         finally:
             self._timer.seconds += time.perf_counter() - started
 
+    def locate(self, parsed: ParsedAddress, country: str | None) -> Location | None:
+        return self._index.locate(parsed, country)
+
 
 class _TimedClassifier:
     """The classifier, counting the texts it judges and the time it takes."""
@@ -271,6 +275,9 @@ def _row_values(result: Verification) -> dict[str, Any]:
         "components": json.dumps(dict(result.components), ensure_ascii=False),
         "extras": json.dumps(dict(result.extras), ensure_ascii=False) if result.extras else None,
         "coverage": result.coverage.value,
+        "lat": location.lat if (location := result.location) else None,
+        "lon": location.lon if location else None,
+        "precision": location.precision.value if location else None,
         "error": None,
     }
 
