@@ -1,55 +1,66 @@
-"""FastAPI application: autocomplete, suggest, verify, health, metrics and the checkout page.
+"""FastAPI application: autocomplete, suggest, verify, delivery feedback, nearby
+addresses, health, metrics and the checkout page.
 
 Start it with ``addr serve`` (``make run``); the OpenAPI docs are at ``/docs``.
 Handlers only translate requests into library calls (``address.verify``,
-``AddressIndex.search``/``autocomplete``) and results into ``api.schemas``.
+``AddressIndex.search``/``autocomplete``, ``FeedbackStore.record``) and results into
+``api.schemas``; each first catches the index up with deliveries recorded by any worker
+(``LiveIndex.sync``).
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette import status
-from starlette.concurrency import run_in_threadpool
 
-from address.errors import AddressError, EmptyAddressError, WorkStoppedError
-from address.fields import AddressFields, FieldInputError
+from address.errors import AddressError, EmptyAddressError
 from address.libpostal import parse
 from address.normalize import normalize
 from address.paths import use_data
-from address.reading import CleanInput, clean_input
+from address.reading import CleanInput
 from address.verify import Verification, verify_batch
 from address.verify import suggest as suggest_addresses
 from api.access import AccessLog
-from api.errors import (
-    NOT_READY_RETRY_AFTER,
-    BusyError,
-    ClientClosedError,
-    FieldError,
-    RateLimitedError,
-    UnauthorizedError,
-    error_body,
-    install_error_handlers,
+from api.dependencies import (
+    BatchCaller,
+    Caller,
+    FeedbackCaller,
+    Ready,
+    checked_address,
+    get_resources,
+    run_work,
+)
+from api.errors import NOT_READY_RETRY_AFTER, FieldError, error_body, install_error_handlers
+from api.feedback import (
+    answers,
+    caller_fingerprint,
+    feedback_entries,
+    feedback_events,
+    nearby_points,
+    record_events,
+    refit_in_background,
 )
 from api.logs import address_hash
 from api.metrics import Metrics
 from api.schemas import (
-    BATCH_LIMIT,
     AddressFieldsIn,
     BatchIn,
     BatchOut,
     ErrorOut,
+    FeedbackIn,
+    FeedbackOut,
     HealthOut,
+    NearbyOut,
     ParseOut,
     ReadyOut,
     SuggestIn,
@@ -62,13 +73,15 @@ from api.security import BodySizeLimit, ClientWatch, ConcurrencyLimiter, RateLim
 from api.settings import ServiceSettings, get_service_settings
 from api.state import Loaded, Resources
 
+if TYPE_CHECKING:
+    from index.live import LiveIndex
+
 __all__ = ["create_app"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 BATCH_SLICE = 100
 """Addresses of a batch verified between two looks at whether the client is still there."""
 logger = logging.getLogger("api")
-T = TypeVar("T")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing or unknown X-API-Key."},
@@ -84,118 +97,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _resources(request: Request) -> Resources:
-    resources: Resources = request.app.state.resources
-    return resources
-
-
-def _charge(request: Request, api_key: str | None, cost: int) -> str:
-    """Authenticate (when keys are configured) and take ``cost`` from the caller's budget.
-
-    Returns the caller: its API key, or its address when no keys are configured.
-    """
-    settings: ServiceSettings = request.app.state.settings
-    limiter: RateLimiter = request.app.state.rate_limiter
-    host = request.client.host if request.client else "anonymous"
-    if settings.api_keys and not _known_key(api_key, settings.api_keys):
-        # Wrong guesses cost the guessing address budget too: no free brute force.
-        if (wait := limiter.acquire(f"unauthenticated:{host}")) > 0:
-            raise RateLimitedError(limiter.retry_after_header(wait))
-        raise UnauthorizedError("a valid X-API-Key header is required")
-    # Without configured keys any header value would pass: budget by address, not by it.
-    caller = api_key if settings.api_keys and api_key else host
-    if (wait := limiter.acquire(caller, cost)) > 0:
-        raise RateLimitedError(limiter.retry_after_header(wait))
-    return caller
-
-
-def _caller(
-    request: Request, api_key: Annotated[str | None, Header(alias="X-API-Key")] = None
-) -> str:
-    """The caller of a one-address request, charged one token."""
-    return _charge(request, api_key, 1)
-
-
-async def _batch_caller(
-    request: Request, api_key: Annotated[str | None, Header(alias="X-API-Key")] = None
-) -> str:
-    """The caller of a batch, charged one token per address (the body is already parsed
-    and cached by the time dependencies run)."""
-    body = await request.json()
-    addresses = body.get("addresses") if isinstance(body, dict) else None
-    cost = min(len(addresses), BATCH_LIMIT) if isinstance(addresses, list) else 1
-    return _charge(request, api_key, max(cost, 1))
-
-
-def _known_key(given: str | None, keys: Sequence[str]) -> bool:
-    """Constant-time comparison against every configured key (no timing oracle)."""
-    if given is None:
-        return False
-    offered = given.encode("utf-8", "replace")
-    matches = [hmac.compare_digest(offered, key.encode("utf-8")) for key in keys]
-    return any(matches)
-
-
-def _ready(resources: Annotated[Resources, Depends(_resources)]) -> Loaded:
-    return resources.loaded_or_raise()
-
-
-Caller = Annotated[str, Depends(_caller)]
-BatchCaller = Annotated[str, Depends(_batch_caller)]
-Ready = Annotated[Loaded, Depends(_ready)]
-
-
-async def _work(request: Request, caller: str, work: Callable[[ClientWatch], T]) -> T:
-    """Run ``work`` in the thread pool in one of ``caller``'s slots, watching the client.
-
-    ``work`` gets the watch and may poll ``watch.gone`` between steps; a client that
-    hangs up while its request is queued or worked on ends it with
-    :class:`ClientClosedError` (logged as 499).
-    """
-    limiter: ConcurrencyLimiter = request.app.state.concurrency
-    metrics: Metrics = request.app.state.metrics
-    watch = ClientWatch(request.receive)
-    try:
-        async with limiter.slot(caller, watch.task) as waited:
-            metrics.queue_wait.observe(waited)
-            return await run_in_threadpool(work, watch)
-    except BusyError as error:
-        metrics.queue_wait.observe(error.waited)  # the waits given up count too
-        raise
-    except (ClientClosedError, WorkStoppedError) as error:
-        metrics.work_stopped.inc()
-        raise ClientClosedError("the client went away; its work was stopped") from error
-    finally:
-        watch.close()
-
-
 def _checked(field: str, text: str, max_length: int) -> str:
     try:
         return normalize(text, max_length=max_length)
     except AddressError as error:
-        raise FieldError(field, error) from error
-
-
-def _checked_address(field: str, value: str | AddressFieldsIn, max_length: int) -> CleanInput:
-    """A request's address normalized, ready for verify: a text, or a form's fields with
-    each field checked on its own (an error names it: ``address.lines[1]``,
-    ``address.postcode``)."""
-    item = (
-        value
-        if isinstance(value, str)
-        else AddressFields(
-            lines=tuple(value.lines),
-            locality=value.locality,
-            region=value.region,
-            postcode=value.postcode,
-            country=value.country,
-        )
-    )
-    try:
-        return clean_input(item, max_length)
-    except FieldInputError as error:
-        raise FieldError(f"{field}.{error.part}", error.cause) from error
-    except AddressError as error:  # the text, or the form as one line
         raise FieldError(field, error) from error
 
 
@@ -204,7 +109,7 @@ def _checked_entry(
 ) -> CleanInput | ErrorOut:
     """A batch entry normalized, or its own error in its place."""
     try:
-        return _checked_address(field, value, max_length)
+        return checked_address(field, value, max_length)
     except FieldError as error:
         return error_body(error)
 
@@ -248,6 +153,10 @@ def create_app(
         resources = Resources(
             index_dir=config.index_dir,
             adapter_dir=config.adapter_path,
+            feedback_db=config.feedback_db,
+            feedback_secret=(
+                config.feedback_secret.get_secret_value() if config.feedback_secret else None
+            ),
             default_country=config.default_country,
         )
         app.state.resources = resources
@@ -313,9 +222,10 @@ def create_app(
         tags=["operations"],
         responses={503: {"model": ReadyOut, "description": "Still loading or failed to load."}},
     )
-    async def readyz(resources: Annotated[Resources, Depends(_resources)]) -> JSONResponse:
-        """200 once libpostal, the gazetteer, the index, its embedding model and the
-        classifier are loaded and warm; 503 (with Retry-After) before."""
+    async def readyz(resources: Annotated[Resources, Depends(get_resources)]) -> JSONResponse:
+        """200 once libpostal, the gazetteer, the index, its embedding model, the
+        classifier and the feedback store are loaded and warm; 503 (with Retry-After)
+        before."""
         body = ReadyOut(ready=resources.ready, components=resources.loaded, error=resources.error)
         if resources.ready:
             return JSONResponse(body.model_dump())
@@ -324,7 +234,7 @@ def create_app(
         return JSONResponse(body.model_dump(), status_code=code, headers=headers)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
-    async def prometheus(resources: Annotated[Resources, Depends(_resources)]) -> Response:
+    async def prometheus(resources: Annotated[Resources, Depends(get_resources)]) -> Response:
         """Prometheus metrics: latency per route, verdict and reason counts, index size,
         the keys' queues."""
         if resources.index is not None:
@@ -356,10 +266,10 @@ def create_app(
         tolerated, ``Anamsoa``) and postcode (``NW1 6XE`` = ``nw16xe``) are suggested;
         none when no address there completes the prefix."""
         prefix = _within_limit("q", q, config.max_address_length)
-        found = await _work(
+        found = await run_work(
             request,
             caller,
-            lambda _: loaded.index.autocomplete(prefix, limit, country, locality, postcode),
+            lambda _: _synced(loaded).autocomplete(prefix, limit, country, locality, postcode),
         )
         return _suggestions(found)
 
@@ -369,12 +279,12 @@ def create_app(
     ) -> SuggestionsOut:
         """Ranked known-good addresses for a full, possibly wrong, address (a text or a
         form's fields), read as verify reads it: extras taken out, fields kept apart."""
-        item = _checked_address("address", body.address, config.max_address_length)
-        found = await _work(
+        item = checked_address("address", body.address, config.max_address_length)
+        found = await run_work(
             request,
             caller,
             lambda _: suggest_addresses(
-                item, body.country, searcher=loaded.index, limit=body.limit
+                item, body.country, searcher=_synced(loaded), limit=body.limit
             ),
         )
         return _suggestions(found)
@@ -383,16 +293,20 @@ def create_app(
     async def verify(
         request: Request, caller: Caller, loaded: Ready, body: VerifyIn
     ) -> VerificationOut:
-        """Verdict, reasons, standardized form and "did you mean" for one address, given
-        as typed or as a form's fields; recipient, phone, notes and the like come back
-        in ``extras``."""
+        """Verdict, reasons, standardized form, location and "did you mean" for one
+        address, given as typed or as a form's fields; recipient, phone, notes and the
+        like come back in ``extras``. ``verification_id`` names the answer for
+        ``POST /v1/feedback``; ``delivery_history`` and ``delivery_risk`` tell how
+        deliveries to the address went."""
         started = time.perf_counter()
-        item = _checked_address("address", body.address, config.max_address_length)
-        results = await _work(
-            request, caller, lambda _: _verify(loaded, [item], body.country, config)
-        )
-        record([item], results, started)
-        return VerificationOut.model_validate(results[0])
+        item = checked_address("address", body.address, config.max_address_length)
+
+        def verified(_: ClientWatch) -> VerificationOut:
+            results = _verify(loaded, [item], body.country, config)
+            record([item], results, started)
+            return answers(results, loaded)[0]
+
+        return await run_work(request, caller, verified)
 
     @app.post("/v1/verify/batch", response_model=BatchOut, responses=_ERRORS, tags=["address"])
     async def verify_many(
@@ -418,17 +332,14 @@ def create_app(
                 part = items[start : start + BATCH_SLICE]
                 done += _verify(loaded, part, body.country, config, stop=lambda: watch.gone)
             record(items, done, started)
-            answers = iter(done)
+            answered = iter(answers(done, loaded))
             return BatchOut(
                 results=[
-                    entry
-                    if isinstance(entry, ErrorOut)
-                    else VerificationOut.model_validate(next(answers))
-                    for entry in entries
+                    entry if isinstance(entry, ErrorOut) else next(answered) for entry in entries
                 ]
             )
 
-        return await _work(request, caller, in_slices)
+        return await run_work(request, caller, in_slices)
 
     @app.get("/v1/parse", response_model=ParseOut, responses=_ERRORS, tags=["address"])
     async def parse_address(
@@ -440,8 +351,46 @@ def create_app(
     ) -> ParseOut:
         """Split an address into libpostal components."""
         text = _checked("q", q, config.max_address_length)
-        components = await _work(request, caller, lambda _: parse(text, country).components())
+        components = await run_work(request, caller, lambda _: parse(text, country).components())
         return ParseOut(normalized=text, components=components)
+
+    @app.post("/v1/feedback", response_model=FeedbackOut, responses=_ERRORS, tags=["feedback"])
+    async def feedback(
+        request: Request, caller: FeedbackCaller, loaded: Ready, body: FeedbackIn
+    ) -> FeedbackOut:
+        """Report how deliveries went: one event, or up to 1,000 in ``events``, each for
+        an earlier answer's ``verification_id`` or for an ``address`` (verified first).
+        An ``event_id`` sent again is counted once. A ``delivered`` address that verify
+        did not call ``invalid`` becomes known-good, at its ``location`` when given, for
+        the next request of any worker. Costs one token of the rate budget per event;
+        each event is stored with the caller's fingerprint."""
+        entries = feedback_entries(body, loaded, config.max_address_length)
+        fingerprint = caller_fingerprint(caller, keyed=bool(config.api_keys))
+
+        def recorded(_: ClientWatch) -> FeedbackOut:
+            events = feedback_events(
+                entries, lambda items, hint: _verify(loaded, items, hint, config), fingerprint
+            )
+            answer = record_events(loaded, events)
+            refit_in_background(loaded)
+            return answer
+
+        return await run_work(request, caller, recorded)
+
+    @app.get("/v1/nearby", response_model=NearbyOut, responses=_ERRORS, tags=["address"])
+    async def nearby(
+        request: Request,
+        caller: Caller,
+        loaded: Ready,
+        lat: Annotated[float, Query(ge=-90, le=90, examples=[64.14597])],
+        lon: Annotated[float, Query(ge=-180, le=180, examples=[-21.93096])],
+        limit: Annotated[int, Query(ge=1, le=200)] = 40,
+    ) -> NearbyOut:
+        """Known-good addresses within 400 m of a point, with their coordinates; the
+        checkout page draws them around the address it verified."""
+        return await run_work(
+            request, caller, lambda _: nearby_points(_synced(loaded), lat, lon, limit)
+        )
 
     return app
 
@@ -456,8 +405,14 @@ def _verify(
     return verify_batch(
         items,
         country,
-        searcher=loaded.index,
+        searcher=_synced(loaded),
         classifier=loaded.classifier,
         stop=stop,
         default_country=settings.default_country,
     )
+
+
+def _synced(loaded: Loaded) -> LiveIndex:
+    """The index, caught up with the addresses deliveries confirmed in any worker."""
+    loaded.index.sync()
+    return loaded.index

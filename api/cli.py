@@ -133,7 +133,7 @@ def verify(
     """
     from address.fields import AddressFields
     from address.verify import verify_batch
-    from api.schemas import VerificationOut
+    from api.schemas import VerificationCoreOut
     from api.settings import get_service_settings
     from finetune.classifier import Classifier
     from index.store import load_index
@@ -160,7 +160,7 @@ def verify(
         )[0]
     except AddressError as error:
         fail(error)
-    emit(VerificationOut.model_validate(result).model_dump(mode="json"))
+    emit(VerificationCoreOut.model_validate(result).model_dump(mode="json"))
 
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -226,6 +226,82 @@ def serve(
         timeout_worker_healthcheck=60,
         timeout_graceful_shutdown=10,
     )
+
+
+feedback_app = typer.Typer(
+    help="Delivery outcomes: import past ones, take a caller's back.", no_args_is_help=True
+)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("import")
+def feedback_import(
+    events: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with address, outcome and optionally country, event_id, "
+            "reason, lat, lon, occurred_at columns."
+        ),
+    ],
+    resume: Annotated[
+        bool, typer.Option(help="Continue after the rows an earlier run of this file did.")
+    ] = True,
+) -> None:
+    """Record past delivery outcomes in the feedback database (ADDR_FEEDBACK_PATH); a
+    running service serves the addresses they make known-good at its next request.
+
+    ``addr feedback import events.csv`` with the row ``"Laugavegur 12b, 101 Reykjavík",IS,
+    delivered,64.14597,-21.93096`` prints ``{"rows": 1, "accepted": 1, ...}``.
+    """
+    from dataclasses import asdict
+
+    from address.reading import read
+    from address.standardize import standardize
+    from api.settings import get_service_settings
+    from index.feedback import FeedbackStore, import_events
+
+    settings = get_service_settings()
+
+    def read_address(text: str, country: str | None) -> tuple[str, str | None, dict[str, str]]:
+        """The address as verify standardizes it: ``standardize(parsed, country)``."""
+        reading = read(
+            text,
+            country,
+            default_country=settings.default_country,
+            max_length=settings.max_address_length,
+        )
+        standardized = (
+            standardize(reading.parsed, reading.country) if reading.country else reading.text
+        )
+        return standardized, reading.country, reading.parsed.components()
+
+    try:
+        report = import_events(
+            events, FeedbackStore(settings.feedback_db), read_address, resume=resume
+        )
+    except (OSError, ValueError) as error:
+        fail(InvalidAddressInputError(str(error)))
+    emit(asdict(report))
+
+
+@feedback_app.command("revoke")
+def feedback_revoke(
+    caller: Annotated[
+        str,
+        typer.Option(
+            help="Fingerprint stored with the events: the first 16 hex digits of "
+            "the SHA-256 of the API key, the client address when keys are off, or "
+            "import:<file name>."
+        ),
+    ],
+) -> None:
+    """Delete every outcome a caller sent (a leaked or abused key) and drop the addresses
+    only its deliveries made known-good; prints ``{"caller": ..., "removed": 12}``."""
+    from api.settings import get_service_settings
+    from index.feedback import FeedbackStore
+
+    store = FeedbackStore(get_service_settings().feedback_db)
+    emit({"caller": caller, "removed": store.revoke(caller)})
 
 
 eval_app = typer.Typer(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "BATCH_LIMIT",
@@ -16,20 +16,30 @@ __all__ = [
     "BatchIn",
     "BatchOut",
     "ComponentCheckOut",
+    "DeliveryHistoryOut",
     "ErrorOut",
+    "FeedbackEventIn",
+    "FeedbackIn",
+    "FeedbackOut",
+    "FeedbackResultOut",
     "HealthOut",
+    "LocationIn",
+    "LocationOut",
     "MatchOut",
+    "NearbyOut",
+    "NearbyPointOut",
     "ParseOut",
     "ReadyOut",
     "SuggestIn",
     "SuggestionOut",
     "SuggestionsOut",
+    "VerificationCoreOut",
     "VerificationOut",
     "VerifyIn",
 ]
 
 BATCH_LIMIT = 1000
-"""Most addresses in one ``/v1/verify/batch`` call."""
+"""Most addresses in one ``/v1/verify/batch`` call, and most events in one ``/v1/feedback``."""
 
 # Most street lines in one structured address.
 _MAX_LINES = 5
@@ -53,6 +63,13 @@ ReasonCode = Literal[
 
 _LINN = "4570 Frozen Hill Rd, Anamosa, IA 52205"
 _ICELAND = "Laugavegur 12b, 101 Reykjavík"
+# The verification id of _ICELAND verified valid (signed with a documentation secret).
+_VERIFICATION_ID = (
+    "eyJhIjoiTGF1Z2F2ZWd1ciAxMmIsIDEwMSBSZXlramF2w61rIiwiYyI6IklTIiwiZCI6InZhbGlkIiwi"
+    "ayI6IklTfGxhdWdhdmVndXIgMTJiIDEwMSByZXlramF2aWsiLCJtIjoiaXMtMTAwMTc1MDgiLCJwIjp7"
+    "ImNpdHkiOiJyZXlramF2w61rIiwiaG91c2VfbnVtYmVyIjoiMTJiIiwicG9zdGNvZGUiOiIxMDEiLCJy"
+    "b2FkIjoibGF1Z2F2ZWd1ciJ9LCJ2IjoxfQ.qZgioDp0KDrtiLw_vG9-tpxVqIyaNesL3kBi9kl875k"
+)
 
 
 class _Strict(BaseModel):
@@ -80,6 +97,7 @@ class ReadyOut(BaseModel):
                 "index": True,
                 "embedding_model": True,
                 "classifier": True,
+                "feedback": True,
                 "warm": False,
             }
         ],
@@ -95,6 +113,15 @@ class ParseOut(BaseModel):
     )
 
 
+class LocationOut(_FromLibrary):
+    """Where an address is, and how finely: ``premise`` its own point, ``street`` on its
+    street, ``postcode`` the postcode's centre, ``locality`` the town's centre."""
+
+    lat: float = Field(ge=-90, le=90, examples=[64.14597])
+    lon: float = Field(ge=-180, le=180, examples=[-21.93096])
+    precision: Literal["premise", "street", "postcode", "locality"]
+
+
 class SuggestionOut(_FromLibrary):
     id: str = Field(examples=["us-ia-linn-000001"])
     address: str = Field(examples=[_LINN])
@@ -108,6 +135,9 @@ class SuggestionOut(_FromLibrary):
         examples=[{"house_number": "4570", "road": "Frozen Hill Rd", "city": "Anamosa"}]
     )
     country: str = Field(description="ISO alpha-2 country of the address.", examples=["US"])
+    location: LocationOut | None = Field(
+        default=None, description="Where the address is; null when nothing places it."
+    )
 
 
 class SuggestionsOut(BaseModel):
@@ -207,12 +237,27 @@ class ComponentCheckOut(_FromLibrary):
 
 
 class MatchOut(_FromLibrary):
-    id: str
-    address: str
+    id: str = Field(examples=["is-10017508"])
+    address: str = Field(examples=[_ICELAND])
     score: float = Field(ge=0, le=1)
+    location: LocationOut | None = None
 
 
-class VerificationOut(_FromLibrary):
+class DeliveryHistoryOut(BaseModel):
+    """Outcomes reported for the address through ``POST /v1/feedback``."""
+
+    delivered: int = Field(ge=0, examples=[3])
+    failed: int = Field(ge=0, examples=[0])
+    not_received: int = Field(ge=0, examples=[1])
+    last: Literal["delivered", "failed", "not_received"] | None = Field(
+        default=None, description="The latest outcome; null when none was reported."
+    )
+
+
+class VerificationCoreOut(_FromLibrary):
+    """What the library answers for one address (``addr verify`` prints it); the API's
+    :class:`VerificationOut` adds the feedback fields."""
+
     verdict: Literal["valid", "invalid", "uncertain"]
     confidence: float = Field(ge=0, le=1)
     reasons: list[ReasonCode]
@@ -241,6 +286,27 @@ class VerificationOut(_FromLibrary):
         "`outside`: judged without reference data (country rules, the postcode gazetteer "
         "and the classifier only), so no did-you-mean is offered."
     )
+    location: LocationOut | None = Field(
+        description="Where the address is, as finely as known; null when nothing places it.",
+        examples=[{"lat": 64.14597, "lon": -21.93096, "precision": "premise"}],
+    )
+
+
+class VerificationOut(VerificationCoreOut):
+    """One address's answer over HTTP: the library's, with what feedback needs."""
+
+    verification_id: str = Field(
+        description="Opaque signed token naming this answer; send it back to "
+        "`POST /v1/feedback` with the delivery's outcome.",
+        examples=[_VERIFICATION_ID],
+    )
+    delivery_history: DeliveryHistoryOut
+    delivery_risk: float = Field(
+        ge=0,
+        le=1,
+        description="Estimated probability that a delivery to this address fails, from the "
+        "verdict and the outcomes reported for it.",
+    )
 
 
 class ErrorOut(BaseModel):
@@ -255,3 +321,97 @@ class BatchOut(BaseModel):
         "for an entry that cannot be read as an address, its own error "
         '(`{"error", "type", "field": "addresses[2]"}`).'
     )
+
+
+class LocationIn(_Strict):
+    """Where a courier stood when delivering: ``{"lat": 64.14597, "lon": -21.93096}``."""
+
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _not_null_island(self) -> LocationIn:
+        if self.lat == 0 and self.lon == 0:
+            raise ValueError("0,0 is a missing position, not a delivery location")
+        return self
+
+
+class FeedbackEventIn(_Strict):
+    """One delivery outcome, for the address of an earlier answer (``verification_id``)
+    or for an address given here (it is verified first); exactly one of the two."""
+
+    verification_id: str | None = Field(default=None, max_length=8192)
+    address: AddressIn | None = Field(default=None, examples=[_ICELAND])
+    outcome: Literal["delivered", "failed", "not_received"] | None = Field(
+        default=None, description="Required."
+    )
+    reason: str | None = Field(
+        default=None, max_length=200, examples=["no such house number on the street"]
+    )
+    location: LocationIn | None = Field(
+        default=None, description="Where the parcel was handed over (with `delivered`)."
+    )
+    event_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="The caller's id of the event: sent again, it is counted once.",
+        examples=["parcel-48213-delivered"],
+    )
+    country: str | None = Field(
+        default=None,
+        pattern=_COUNTRY_PATTERN,
+        description="ISO alpha-2 country hint for `address`; a verification id names its own.",
+        examples=["IS"],
+    )
+
+
+class FeedbackIn(FeedbackEventIn):
+    """One event as the body, or up to 1,000 in ``events``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "address": _ICELAND,
+                    "outcome": "delivered",
+                    "location": {"lat": 64.14597, "lon": -21.93096},
+                    "event_id": "parcel-48213",
+                },
+                {
+                    "events": [
+                        {"verification_id": _VERIFICATION_ID, "outcome": "failed"},
+                        {"address": _LINN, "outcome": "delivered", "event_id": "p-2"},
+                    ]
+                },
+            ]
+        },
+    )
+
+    events: list[FeedbackEventIn] | None = Field(default=None, min_length=1, max_length=BATCH_LIMIT)
+
+
+class FeedbackResultOut(BaseModel):
+    event_id: str = Field(examples=["parcel-48213"])
+    status: Literal["accepted", "duplicate"]
+
+
+class FeedbackOut(BaseModel):
+    accepted: int = Field(ge=0)
+    duplicates: int = Field(ge=0, description="Events whose `event_id` was already recorded.")
+    known_good_added: int = Field(
+        ge=0, description="Addresses that became known-good through a delivery."
+    )
+    results: list[FeedbackResultOut] = Field(description="One per event, in input order.")
+
+
+class NearbyPointOut(BaseModel):
+    id: str = Field(examples=["is-10017508"])
+    address: str = Field(examples=[_ICELAND])
+    lat: float = Field(examples=[64.14597])
+    lon: float = Field(examples=[-21.93096])
+
+
+class NearbyOut(BaseModel):
+    points: list[NearbyPointOut] = Field(description="Known-good addresses, nearest first.")

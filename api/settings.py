@@ -94,6 +94,12 @@ class ServiceSettings(Settings):
         "a known address cannot be looked up. Unset: a random key per process, i.e. hashes "
         "only match within one worker's lifetime; set it to correlate across workers.",
     )
+    feedback_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret that signs verification ids (HMAC-SHA256), the same for every "
+        "worker and host that reads their feedback. Unset: a random one made once in "
+        "verification_id.key beside the feedback database (mode 0600).",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Addresses of reverse proxies whose X-Forwarded-For the service believes, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,9 +14,12 @@ from address.errors import AddressError
 from address.libpostal import load as load_libpostal
 from address.model import DEFAULT_COUNTRY
 from api.errors import NotReadyError
+from api.verification_ids import VerificationIds, load_secret
 
 if TYPE_CHECKING:
     from finetune.classifier import Classifier
+    from index.feedback import FeedbackStore
+    from index.live import LiveIndex
     from index.search import AddressIndex
 
 __all__ = ["Loaded", "Resources"]
@@ -25,10 +29,14 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
-    """The resources of a ready service, handed to request handlers."""
+    """The resources of a ready service, handed to request handlers: the index with the
+    addresses deliveries confirmed (``index.sync()`` catches up with other workers'),
+    the classifier, the delivery-outcome store and the verification-id signer."""
 
-    index: AddressIndex
+    index: LiveIndex
     classifier: Classifier
+    store: FeedbackStore
+    ids: VerificationIds
 
 
 # Texts outside any known-good data, for the warm-up: the classifier decides the first,
@@ -55,6 +63,9 @@ class Resources:
 
     index_dir: Path
     adapter_dir: Path | None
+    feedback_db: Path
+    feedback_secret: str | None = None
+    """ADDR_FEEDBACK_SECRET; unset, a secret file beside ``feedback_db``."""
     default_country: str | None = DEFAULT_COUNTRY
     loaded: dict[str, bool] = field(
         default_factory=lambda: {
@@ -63,11 +74,14 @@ class Resources:
             "index": False,
             "embedding_model": False,
             "classifier": False,
+            "feedback": False,
             "warm": False,
         }
     )
-    index: AddressIndex | None = None
+    index: LiveIndex | None = None
     classifier: Classifier | None = None
+    store: FeedbackStore | None = None
+    ids: VerificationIds | None = None
     error: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -82,16 +96,25 @@ class Resources:
 
     def loaded_or_raise(self) -> Loaded:
         """The loaded resources, or :class:`NotReadyError` while loading or after a failure."""
-        if not self.ready or self.index is None or self.classifier is None:
+        if (
+            not self.ready
+            or self.index is None
+            or self.classifier is None
+            or self.store is None
+            or self.ids is None
+        ):
             raise NotReadyError(self.error or "the service is still loading", loading=self.loading)
-        return Loaded(self.index, self.classifier)
+        return Loaded(self.index, self.classifier, self.store, self.ids)
 
     def load_all(self) -> None:
-        """Load libpostal, the postcode gazetteer, the index with its embedding model and
-        the classifier, then warm every path up; on failure stay not ready. Loads once
-        however often it is called."""
+        """Load libpostal, the postcode gazetteer, the index with its embedding model,
+        the classifier and the feedback store (wrapping the index in a :class:`LiveIndex`
+        over it), then warm every path up; on failure stay not ready. Loads once however
+        often it is called."""
         from address.gazetteer import check_gazetteer, preload_country
         from finetune.classifier import Classifier
+        from index.feedback import FeedbackStore
+        from index.live import LiveIndex
         from index.store import load_index
 
         with self._lock:
@@ -104,19 +127,24 @@ class Resources:
                 if self.default_country:
                     preload_country(self.default_country)
                 self.loaded["gazetteer"] = True
-                self.index = load_index(self.index_dir)
+                index = load_index(self.index_dir)
                 self.loaded["index"] = True
-                self.index.load_embedder()
+                index.load_embedder()
                 self.loaded["embedding_model"] = True
                 self.classifier = Classifier.load(self.adapter_dir)
                 self.loaded["classifier"] = True
-                seconds = _warm_up(self.index, self.classifier)
+                self.store = FeedbackStore(self.feedback_db)
+                self.ids = VerificationIds(load_secret(self.feedback_db, self.feedback_secret))
+                self.index = LiveIndex(index, self.store)
+                self.index.sync()  # the addresses deliveries confirmed since the build
+                self.loaded["feedback"] = True
+                seconds = _warm_up(index, self.classifier)
                 self.loaded["warm"] = True
                 logger.info(
                     "ready",
-                    extra={"index_addresses": len(self.index), "warm_up_s": round(seconds, 2)},
+                    extra={"index_addresses": len(index), "warm_up_s": round(seconds, 2)},
                 )
-            except AddressError as exc:
+            except (AddressError, OSError, sqlite3.Error) as exc:
                 self.error = f"{type(exc).__name__}: {exc}"
                 logger.error("not ready", extra={"error": self.error})
 

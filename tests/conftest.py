@@ -95,9 +95,11 @@ def classifier() -> Classifier:
 
 
 @pytest.fixture(scope="session")
-def client(built_index: Path, libpostal: None) -> Iterator[TestClient]:
+def client(
+    built_index: Path, libpostal: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
     """The real app over the small index, loaded once and without a rate or concurrency
-    limit (the property tests send hundreds of requests)."""
+    limit (the property tests send hundreds of requests), with its own feedback database."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -107,6 +109,7 @@ def client(built_index: Path, libpostal: None) -> Iterator[TestClient]:
         rate_limit_per_second=1e6,
         rate_limit_burst=10**6,
         max_concurrent_per_key=1000,
+        feedback_path=tmp_path_factory.mktemp("feedback") / "outcomes.sqlite3",
     )
     app = create_app(load_in_background=False, settings=config)
     with TestClient(app) as test_client:

@@ -46,6 +46,7 @@ def test_health_and_ready(client: TestClient) -> None:
         "index": True,
         "embedding_model": True,
         "classifier": True,
+        "feedback": True,
         "warm": True,
     }
 
@@ -58,7 +59,7 @@ def test_autocomplete_suggests_from_the_third_character(
     body = client.get("/v1/autocomplete", params={"q": prefix, "limit": 5}).json()
     assert row["id"] in [s["id"] for s in body["suggestions"]]
     first = body["suggestions"][0]
-    assert set(first) == {"id", "address", "score", "components", "country"}
+    assert set(first) == {"id", "address", "score", "components", "country", "location"}
     assert client.get("/v1/autocomplete", params={"q": "4"}).json() == {"suggestions": []}
 
 
@@ -96,7 +97,8 @@ def test_verify_known_address_is_valid(client: TestClient, reference_sample: pd.
     assert body["match"]["id"] == row["id"]
     assert set(body) >= {
         "verdict", "confidence", "reasons", "granularity", "next_action", "standardized",
-        "components", "component_checks", "match", "suggestions",
+        "components", "component_checks", "match", "suggestions", "location",
+        "verification_id", "delivery_history", "delivery_risk",
     }  # fmt: skip
 
 
@@ -105,6 +107,8 @@ def test_verify_icelandic_address(client: TestClient, reference_sample: pd.DataF
     body = client.post("/v1/verify", json={"address": row["address"], "country": "IS"}).json()
     assert body["verdict"] == "valid", body
     assert body["match"]["id"] == row["id"]
+    point = {"lat": row["lat"], "lon": row["lon"], "precision": "premise"}
+    assert body["location"] == body["match"]["location"] == point
 
 
 def test_verify_garbage_is_invalid_with_a_reason(client: TestClient) -> None:
@@ -215,6 +219,9 @@ def test_api_keys_are_enforced() -> None:
         assert with_key.status_code == 503  # past auth; the index is missing
         wrong = client.get("/v1/autocomplete?q=abc", headers={"X-API-Key": "nope"})
         assert wrong.status_code == 401
+        feedback = {"address": "Laugavegur 12b, 101 Reykjavík", "outcome": "delivered"}
+        assert client.post("/v1/feedback", json=feedback).status_code == 401
+        assert client.get("/v1/nearby?lat=64.1455&lon=-21.9301").status_code == 401
 
 
 def test_rate_limit_answers_429_with_retry_after() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 
 from address.standardize import format_address_line
 from api.server_process import ServerProcess
-from index.reference import COMPONENT_COLUMNS, REFERENCE_COLUMNS
+from index.reference import COMPONENT_COLUMNS, POINT_COLUMNS, REFERENCE_COLUMNS
 
 pytestmark = pytest.mark.browser
 
@@ -27,10 +28,45 @@ CHROMIUM_FLAGS = [
 ]
 
 
+def _env(index: Path, feedback: Path) -> dict[str, str]:
+    """`addr serve`'s environment: the index, and a feedback database of the test's own."""
+    return {
+        "ADDR_INDEX_PATH": str(index),
+        "ADDR_FEEDBACK_PATH": str(feedback / "outcomes.sqlite3"),
+        "ADDR_LOG_LEVEL": "WARNING",
+    }
+
+
+def _index(rows: list[tuple[str, dict[str, str], tuple[float, float] | None]], out: Path) -> Path:
+    """A real index over ``(country, components, point)`` rows."""
+    from index.config import IndexConfig
+    from index.store import build_index
+
+    frame = pd.DataFrame(
+        [
+            {
+                "id": f"test-{i}",
+                "address": format_address_line(components, country),
+                "country": country,
+                **{name: components.get(name) for name in COMPONENT_COLUMNS},
+                "source": "test",
+                "lat": point[0] if point else None,
+                "lon": point[1] if point else None,
+                "completeness": "authoritative",
+            }
+            for i, (country, components, point) in enumerate(rows)
+        ],
+        columns=list(REFERENCE_COLUMNS),
+    )
+    strings = [name for name in REFERENCE_COLUMNS if name not in POINT_COLUMNS]
+    frame = frame.astype(dict.fromkeys(strings, "string") | dict.fromkeys(POINT_COLUMNS, "float64"))
+    return build_index(frame, out, IndexConfig(show_progress=False))
+
+
 @pytest.fixture(scope="module")
-def service(built_index: Path) -> Iterator[str]:
+def service(built_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`addr serve` on a free loopback port with the small test index."""
-    env = {"ADDR_INDEX_PATH": str(built_index), "ADDR_LOG_LEVEL": "WARNING"}
+    env = _env(built_index, tmp_path_factory.mktemp("feedback"))
     with ServerProcess(env, ready_timeout=180) as server:
         yield server.url
 
@@ -53,9 +89,6 @@ IMG = '<img src=x onerror="window.__xss=2">'
 @pytest.fixture(scope="module")
 def markup_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real index over four rows, two of them carrying markup in the unit."""
-    from index.config import IndexConfig
-    from index.store import build_index
-
     street = {"road": "Xss Lane", "city": "Anamosa", "state": "IA", "postcode": "52205"}
     components = [
         {**street, "house_number": "10", "unit": SCRIPT},
@@ -63,19 +96,19 @@ def markup_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
         {**street, "house_number": "14"},
         {**street, "house_number": "4570", "road": "Frozen Hill Rd"},
     ]
-    rows = [
-        {
-            "id": f"markup-{i}",
-            "address": format_address_line(c, "US"),
-            "country": "US",
-            **{name: c.get(name) for name in COMPONENT_COLUMNS},
-            "source": "test",
-        }
-        for i, c in enumerate(components)
-    ]
-    frame = pd.DataFrame(rows, columns=list(REFERENCE_COLUMNS)).astype("string")
     out = tmp_path_factory.mktemp("markup-index") / "index"
-    return build_index(frame, out, IndexConfig(show_progress=False))
+    return _index([("US", c, None) for c in components], out)
+
+
+@pytest.fixture(scope="module")
+def reykjavik_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real index over five numbers of Laugavegur, 101 Reykjavík, with their points."""
+    street = {"road": "Laugavegur", "postcode": "101", "city": "Reykjavík"}
+    points = {"10": -21.9306, "12": -21.9303, "12b": -21.9301, "14": -21.9298, "16": -21.9295}
+    rows: list[tuple[str, dict[str, str], tuple[float, float] | None]] = [
+        ("IS", {**street, "house_number": number}, (64.1455, lon)) for number, lon in points.items()
+    ]
+    return _index(rows, tmp_path_factory.mktemp("reykjavik-index") / "index")
 
 
 def _nothing_ran(page: Any) -> None:
@@ -84,14 +117,15 @@ def _nothing_ran(page: Any) -> None:
     assert page.locator("main img, main script").count() == 0
 
 
-def test_markup_in_addresses_is_shown_as_text(markup_index: Path, browser: object) -> None:
+def test_markup_in_addresses_is_shown_as_text(
+    markup_index: Path, browser: object, tmp_path: Path
+) -> None:
     """Suggestions, the standardized line and the alternatives show markup literally;
     nothing in it runs."""
     from playwright.sync_api import Browser, expect
 
     assert isinstance(browser, Browser)
-    env = {"ADDR_INDEX_PATH": str(markup_index), "ADDR_LOG_LEVEL": "WARNING"}
-    with ServerProcess(env, ready_timeout=180) as server:
+    with ServerProcess(_env(markup_index, tmp_path), ready_timeout=180) as server:
         page = browser.new_page()
         page.goto(server.url)
         address = page.get_by_label("Address", exact=True)
@@ -221,3 +255,37 @@ def test_suggestions_narrowed_to_the_town_typed(service: str, browser: object) -
     expect(options.filter(has_not_text="Cedar Rapids, IA 52402")).to_have_count(0)
     assert "locality=Cedar+Rapids&postcode=52402" in asked[-1]
     page.close()
+
+
+def test_the_page_shows_where_a_known_address_is(
+    reykjavik_index: Path, browser: object, tmp_path: Path
+) -> None:
+    """After verify, the coordinates with their precision in words, and an SVG drawing of
+    the known addresses around it (this one highlighted), with a scale bar and the
+    caption saying it is no map; nothing is loaded from elsewhere."""
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    with ServerProcess(_env(reykjavik_index, tmp_path), ready_timeout=180) as server:
+        page = browser.new_page()
+        asked: list[str] = []
+        page.on("request", lambda r: asked.append(r.url))
+        page.goto(server.url)
+        page.get_by_label("Address", exact=True).fill("Laugavegur 12b, 101 Reykjavík")
+        page.get_by_label("Country").select_option("IS")
+        page.get_by_role("button", name="Verify address").click()
+        expect(page.locator("#verdict")).to_have_text("valid", timeout=15_000)
+        expect(page.locator("#location")).to_have_text("64.14550, -21.93010 (exact point)")
+        drawing = page.locator("#drawing")
+        expect(drawing.locator("circle.known")).to_have_count(5, timeout=10_000)
+        expect(drawing.locator("circle.here")).to_have_count(1)
+        expect(drawing.locator("text.scale-label")).to_have_text(re.compile(r"^\d+ m$"))
+        expect(page.locator("#drawing-caption")).to_contain_text("not a map")
+        assert all(url.startswith(server.url) for url in asked)
+
+        page.get_by_label("Address", exact=True).fill("leave it with the neighbour please")
+        page.get_by_label("Country").select_option("")
+        page.get_by_role("button", name="Verify address").click()
+        expect(page.locator("#verdict")).to_have_text("invalid", timeout=15_000)
+        expect(page.locator("#where")).to_be_hidden()
+        page.close()

@@ -124,6 +124,7 @@ def test_damaged_index_is_a_typed_error_and_the_service_stays_not_ready(
         "index": False,
         "embedding_model": False,
         "classifier": False,
+        "feedback": False,
         "warm": False,
     }
     _not_ready(ServiceSettings(index_path=folder), loaded, "IndexNotReadyError: ", problem)
@@ -168,6 +169,7 @@ def test_damaged_adapter_leaves_the_service_not_ready(
         "index": True,
         "embedding_model": True,
         "classifier": False,
+        "feedback": False,
         "warm": False,
     }
     _not_ready(config, loaded, "ClassifierNotReadyError: ", problem)
@@ -312,6 +314,7 @@ def test_damaged_gazetteer_keeps_the_service_not_ready(
         "index": False,
         "embedding_model": False,
         "classifier": False,
+        "feedback": False,
         "warm": False,
     }
     _not_ready(

@@ -1,4 +1,5 @@
-// Checkout address form: keystroke autocomplete and verification.
+// Checkout address form: keystroke autocomplete and verification, then where the
+// address is: its coordinates and an offline SVG drawing of the known addresses around it.
 // The form's fields go to /v1/verify as a structured address, not glued into one string.
 // Every string from the server is shown with textContent, never as HTML.
 "use strict";
@@ -175,6 +176,74 @@ function showLine(id, text) {
   $(id).hidden = !text;
 }
 
+const PRECISION_WORDS = {
+  premise: "exact point",
+  street: "on the street",
+  postcode: "postcode area",
+  locality: "town",
+};
+const SVG = "http://www.w3.org/2000/svg";
+const DRAWING = { width: 320, height: 200, margin: 24 };
+const SCALE_STEPS_M = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
+
+function svgNode(name, attributes) {
+  const node = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+  return node;
+}
+
+// Metres east and north of the centre: flat-earth, fine within a few kilometres.
+function metresFrom(centre, point) {
+  const east = (point.lon - centre.lon) * 111320 * Math.cos((centre.lat * Math.PI) / 180);
+  const north = (point.lat - centre.lat) * 110540;
+  return [east, north];
+}
+
+// The known addresses around `here` as dots, `here` highlighted, with a scale bar in metres.
+function drawNearby(here, points) {
+  const drawing = $("drawing");
+  const { width, height, margin } = DRAWING;
+  const offsets = points.map((p) => ({ point: p, at: metresFrom(here, p) }));
+  const reach = Math.max(25, ...offsets.map(({ at }) => Math.max(Math.abs(at[0]), Math.abs(at[1]))));
+  const perMetre = (height / 2 - margin) / reach;
+  const place = ([east, north]) => [width / 2 + east * perMetre, height / 2 - north * perMetre];
+  const nodes = offsets.map(({ point, at }) => {
+    const [x, y] = place(at);
+    const dot = svgNode("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: 3, class: "known" });
+    const title = svgNode("title", {});
+    title.textContent = point.address;
+    dot.append(title);
+    return dot;
+  });
+  const [hx, hy] = place([0, 0]);
+  nodes.push(svgNode("circle", { cx: hx, cy: hy, r: 11, class: "here-ring" }));
+  nodes.push(svgNode("circle", { cx: hx, cy: hy, r: 6, class: "here", "data-here": "true" }));
+  const metres = [...SCALE_STEPS_M].reverse().find((m) => m * perMetre <= width / 3) || SCALE_STEPS_M[0];
+  const length = metres * perMetre;
+  const y = height - 12;
+  nodes.push(svgNode("line", { x1: 12, y1: y, x2: (12 + length).toFixed(1), y2: y, class: "scale" }));
+  const label = svgNode("text", { x: 12, y: y - 5, class: "scale-label" });
+  label.textContent = `${metres} m`;
+  nodes.push(label);
+  drawing.replaceChildren(...nodes);
+  $("drawing-box").hidden = false;
+}
+
+async function showLocation(location) {
+  $("where").hidden = !location;
+  $("drawing-box").hidden = true;
+  if (!location) return;
+  const words = PRECISION_WORDS[location.precision] || location.precision;
+  $("location").textContent = `${location.lat.toFixed(5)}, ${location.lon.toFixed(5)} (${words})`;
+  const params = new URLSearchParams({ lat: location.lat, lon: location.lon, limit: "60" });
+  try {
+    const response = await fetch(`/v1/nearby?${params}`, { headers: headers() });
+    if (response.ok) drawNearby(location, (await response.json()).points || []);
+  } catch (error) {
+    // No drawing without the service; the coordinates stay.
+  }
+}
+
 function showResult(body) {
   $("result").hidden = false;
   const badge = $("verdict");
@@ -200,6 +269,7 @@ function showResult(body) {
     return li;
   }));
   $("did-you-mean").hidden = items.length === 0;
+  showLocation(body.verdict === "invalid" ? null : body.location);
 }
 
 async function verify() {
