@@ -16,17 +16,15 @@ rebuilds the lexical and prefix structures too.
 
 Searching the overlay too must not double a search's cost, so it is skipped for a
 query the main index matches (score ≥ 0.95) and for a country none of its addresses is
-in, and it runs its dense path only when its lexical path finds nothing
-(``dense_below`` 0): a delivered address sharing no word with a query cannot score as
-its match. A query the main index is unsure of and sharing no word with a delivered
-address is still embedded twice (~10 ms more on a CPU core).
+in, and only its lexical path runs: a delivered address sharing no word with a query
+cannot score as its match, and no query is embedded twice.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -109,7 +107,7 @@ class LiveIndex:
         if not rows:
             self._vectors.clear()
             return None
-        embedder = self.index._embedder
+        embedder = self.index.embedder
         keys = [(r.id, r.address) for r in rows]
         new = [key for key in keys if key not in self._vectors]
         if new:
@@ -119,8 +117,7 @@ class LiveIndex:
         flat = faiss.IndexFlatIP(embedder.dimensions)
         flat.add(np.stack([self._vectors[key] for key in keys]))
         frame = pd.DataFrame([_reference_row(r) for r in rows], columns=list(REFERENCE_COLUMNS))
-        config = replace(self.index.config, dense_below=0.0)
-        index = AddressIndex(flat, with_keys(frame), config, {}, embedder)
+        index = AddressIndex(flat, with_keys(frame), self.index.config, {}, embedder)
         return _Overlay(index, frozenset(r.country for r in rows))
 
     def _overlay_for(self, country: str | None) -> AddressIndex | None:
@@ -162,7 +159,7 @@ class LiveIndex:
         if overlay is None or not unsure:
             return found
         extra = overlay.search_parsed(
-            [texts[i] for i in unsure], [parsed[i] for i in unsure], k, country
+            [texts[i] for i in unsure], [parsed[i] for i in unsure], k, country, dense=False
         )
         for i, more in zip(unsure, extra, strict=True):
             found[i] = _merged(found[i], more, k)

@@ -163,6 +163,11 @@ class AddressIndex:
             self._masks[key] = mask
         return mask
 
+    @property
+    def embedder(self) -> Embedder:
+        """The query embedding model (an overlay of new rows embeds with the same one)."""
+        return self._embedder
+
     def load_embedder(self) -> None:
         """Load the query embedding model now, not at the first search that needs it."""
         self._embedder.load()
@@ -250,10 +255,13 @@ class AddressIndex:
         parsed: Sequence[ParsedAddress],
         k: int = 5,
         country: str | None = None,
+        *,
+        dense: bool = True,
     ) -> list[list[Candidate]]:
         """:meth:`search_batch` for queries already normalized and parsed, as ``verify``
         reads them (a unit found anywhere, a town given in its own field): nothing is
-        normalized or parsed again.
+        normalized or parsed again. With ``dense=False`` only the lexical path runs (no
+        query is embedded).
 
         Example: ``search_parsed(["4570 frozen hil rd anamosa ia"], [parse(...)])``.
         """
@@ -270,7 +278,7 @@ class AddressIndex:
         unsure = [
             i
             for i, found in enumerate(ranked)
-            if not found or found[0].score < self.config.dense_below
+            if dense and (not found or found[0].score < self.config.dense_below)
         ]
         if unsure:
             vectors = self._embedder.embed([texts[i] for i in unsure])
