@@ -326,3 +326,53 @@ def test_import_and_revoke_from_the_command_line(
     revoked = runner.invoke(app, ["feedback", "revoke", "--caller", "import:events.csv"])
     assert revoked.exit_code == 0, revoked.output
     assert json.loads(revoked.stdout) == {"caller": "import:events.csv", "removed": 2}
+
+
+@pytest.mark.slow
+def test_a_delivery_is_seen_by_every_worker_of_a_multi_worker_server(
+    reykjavik_index: Path, tmp_path: Path
+) -> None:
+    """Two worker processes, a fresh connection per request (so both answer): the
+    delivered address is ``valid`` at ``premise``, at the courier's point, in each."""
+    import httpx
+
+    from api.server_process import ServerProcess
+
+    house = "Laugavegur 18, 101 Reykjavík"
+    point = {"lat": 64.14545, "lon": -21.92935}
+    env = {
+        "ADDR_INDEX_PATH": str(reykjavik_index),
+        "ADDR_FEEDBACK_PATH": str(tmp_path / "outcomes.sqlite3"),
+        "ADDR_RATE_LIMIT_PER_SECOND": "1000000",
+        "ADDR_RATE_LIMIT_BURST": "1000000",
+        "ADDR_LOG_LEVEL": "WARNING",
+    }
+    with ServerProcess(env, workers=2, ready_timeout=600) as server:
+
+        def verify_once() -> dict[str, Any]:
+            with httpx.Client(base_url=server.url, timeout=60) as fresh:
+                answer = fresh.post("/v1/verify", json={"address": house, "country": "IS"})
+            assert answer.status_code == 200, answer.text
+            body: dict[str, Any] = answer.json()
+            return body
+
+        before = verify_once()
+        assert before["granularity"] != "premise"
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            sent = client.post(
+                "/v1/feedback",
+                json={
+                    "verification_id": before["verification_id"],
+                    "outcome": "delivered",
+                    "location": point,
+                    "event_id": "parcel-18",
+                },
+            )
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["known_good_added"] == 1
+        answers = [verify_once() for _ in range(12)]
+    for answer in answers:
+        assert answer["verdict"] == "valid", answer
+        assert answer["granularity"] == "premise"
+        assert answer["location"] == {**point, "precision": "premise"}
+        assert answer["delivery_history"]["delivered"] == 1
