@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from address.cli import emit, fail
 from address.errors import AddressError
 from index.config import IndexConfig, IndexKind
+
+if TYPE_CHECKING:
+    from index.reference import Completeness
 
 __all__ = ["autocomplete", "index_app", "suggest"]
 
@@ -26,6 +29,24 @@ _IndexOption = Annotated[
     Path | None, typer.Option("--index", help="Index folder; default <data_dir>/index/default.")
 ]
 _LimitOption = Annotated[int, typer.Option("--limit", min=1, max=100, help="Suggestions.")]
+
+
+_CompletenessOption = Annotated[
+    str,
+    typer.Option(
+        help="Of the input files: authoritative (a register of every address) "
+        "or observed (addresses seen in deliveries or orders)."
+    ),
+]
+
+
+def _source_kind(value: str) -> Completeness:
+    from index.reference import completeness_of
+
+    try:
+        return completeness_of(value)
+    except AddressError as error:
+        raise typer.BadParameter(str(error), param_hint="--completeness") from error
 
 
 @index_app.command("build")
@@ -46,13 +67,7 @@ def build(
             "see eval/results/index_scale.md for the accuracy cost)."
         ),
     ] = True,
-    completeness: Annotated[
-        str,
-        typer.Option(
-            help="Of the --input files: authoritative (a register of every address) "
-            "or observed (addresses seen in deliveries or orders)."
-        ),
-    ] = "authoritative",
+    completeness: _CompletenessOption = "authoritative",
 ) -> None:
     """Embed reference addresses and write a FAISS index (atomically).
 
@@ -64,24 +79,25 @@ def build(
     import pandas as pd
 
     from address.settings import get_settings
-    from index.reference import completeness_of, read_reference
+    from index.reference import read_reference
     from index.store import build_index, default_index_dir, index_is_current
     from index.user_files import load_reference_file
 
     if kind not in ("hnsw", "ivfpq"):
         raise typer.BadParameter("--kind must be hnsw or ivfpq")
     index_kind: IndexKind = "hnsw" if kind == "hnsw" else "ivfpq"
-    try:
-        source_kind = completeness_of(completeness)
-    except AddressError as error:
-        raise typer.BadParameter(str(error), param_hint="--completeness") from error
+    source_kind = _source_kind(completeness)
     config = IndexConfig(kind=index_kind, quantize=quantize)
     target = (out or default_index_dir()).resolve()
     skipped: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()
     try:
         if inputs:
             frames = [
-                load_reference_file(p, completeness=source_kind, skipped=skipped) for p in inputs
+                load_reference_file(
+                    p, completeness=source_kind, skipped=skipped, dropped_points=dropped
+                )
+                for p in inputs
             ]
             frame = pd.concat(frames, ignore_index=True)
         else:
@@ -91,14 +107,22 @@ def build(
             target = build_index(frame, target, config)
     except AddressError as error:
         fail(error)
-    skipped_rows = dict(sorted(skipped.items()))
-    emit({"index": str(target), "built": built, "rows": len(frame), "skipped": skipped_rows})
+    emit(
+        {
+            "index": str(target),
+            "built": built,
+            "rows": len(frame),
+            "skipped": dict(sorted(skipped.items())),
+            "points_dropped": dict(sorted(dropped.items())),
+        }
+    )
 
 
 @index_app.command("add")
 def add(
     file: Annotated[Path, typer.Argument(help="CSV/Parquet/JSONL of addresses to add.")],
     index: _IndexOption = None,
+    completeness: _CompletenessOption = "authoritative",
 ) -> None:
     """Add (or replace, by id) reference addresses without a rebuild.
 
@@ -110,15 +134,28 @@ def add(
     from index.store import load_index
     from index.user_files import load_reference_file
 
+    source_kind = _source_kind(completeness)
     skipped: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()
     try:
         loaded = load_index(index)
-        added = loaded.add(load_reference_file(file, skipped=skipped))
+        added = loaded.add(
+            load_reference_file(
+                file, completeness=source_kind, skipped=skipped, dropped_points=dropped
+            )
+        )
         loaded.save()
     except AddressError as error:
         fail(error)
-    skipped_rows = dict(sorted(skipped.items()))
-    emit({"index": str(loaded.path), "added": added, "live": len(loaded), "skipped": skipped_rows})
+    emit(
+        {
+            "index": str(loaded.path),
+            "added": added,
+            "live": len(loaded),
+            "skipped": dict(sorted(skipped.items())),
+            "points_dropped": dict(sorted(dropped.items())),
+        }
+    )
 
 
 @index_app.command("delete")

@@ -61,3 +61,14 @@ def test_expand_prints_variants() -> None:
     result = _addr("expand", "123 Main St")
     assert result.returncode == 0, result.stderr
     assert "123 main street" in json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("command", ["build", "add"])
+def test_index_commands_refuse_an_unknown_completeness(command: str, tmp_path: Path) -> None:
+    rows = tmp_path / "shops.csv"
+    rows.write_text("address\n4570 Frozen Hill Rd, Anamosa, IA 52205\n", encoding="utf-8")
+    target = ["--out", str(tmp_path / "idx")] if command == "build" else [str(rows)]
+    inputs = ["--input", str(rows)] if command == "build" else []
+    result = _addr("index", command, *inputs, *target, "--completeness", "complete")
+    assert result.returncode == 2
+    assert b"authoritative" in result.stderr and b"observed" in result.stderr
