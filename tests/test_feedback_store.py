@@ -361,3 +361,16 @@ def test_import_refuses_a_file_without_the_required_columns(
     path.write_text("street,status\nLaugavegur 12b,delivered\n", encoding="utf-8")
     with pytest.raises(ValueError, match="address, outcome"):
         import_events(path, store, _read, progress=False)
+
+
+def test_failures_after_the_last_delivery_take_the_address_back(store: FeedbackStore) -> None:
+    store.record([event(Outcome.DELIVERED, occurred_at=1000.0)])
+    store.record([event(Outcome.NOT_RECEIVED, occurred_at=1500.0)])
+    store.record([event(Outcome.FAILED, occurred_at=2000.0)])
+    assert store.counts()["known_good"] == 1  # one failure, one theft: still found
+    seq = store.last_known_good_seq()
+    store.record([event(Outcome.FAILED, occurred_at=3000.0)])
+    [withdrawn] = store.known_good_since(seq)
+    assert withdrawn.deleted and store.counts()["known_good"] == 0
+    again = store.record([event(Outcome.DELIVERED, occurred_at=4000.0)])
+    assert again.known_good_added == 1 and store.counts()["known_good"] == 1

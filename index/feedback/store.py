@@ -82,6 +82,10 @@ CREATE TABLE IF NOT EXISTS risk_models (
 """
 
 _LATEST = "ORDER BY occurred_at DESC, seq DESC LIMIT 1"
+WITHDRAW_AFTER_FAILURES = 2
+"""Failed deliveries after an address's latest delivery that take back its known-good
+row: couriers could not find it twice since (a parcel reported not received does not
+count: the address was found)."""
 _REFIT_MIN_NEW = 50
 _REFIT_SHARE = 0.1
 
@@ -201,7 +205,7 @@ class FeedbackStore:
                     duplicates += 1
                     continue
                 accepted += 1
-                if good:
+                if good or event.outcome == Outcome.FAILED:
                     added += _refresh_known_good(conn, event.address_key)
         return Recorded(accepted, duplicates, added)
 
@@ -351,16 +355,23 @@ def _after(history: DeliveryHistory | None, outcome: str, at: float) -> Delivery
 def _refresh_known_good(conn: sqlite3.Connection, key: str) -> int:
     """Bring the known-good row of ``key`` in line with its outcomes: the latest
     qualifying delivery's text and match, the latest point delivered to; dropped when
-    no qualifying delivery remains. Each change takes the next change number.
+    no qualifying delivery remains, or when :data:`WITHDRAW_AFTER_FAILURES` deliveries
+    failed after the latest one. Each change takes the next change number.
 
     Returns:
         1 when the address became known-good (again), else 0.
     """
     latest = conn.execute(
-        "SELECT address, country, components, match_id FROM events"
+        "SELECT address, country, components, match_id, occurred_at FROM events"
         f" WHERE address_key = ? AND makes_known_good {_LATEST}",
         (key,),
     ).fetchone()
+    if latest is not None:
+        failures_since = conn.execute(
+            "SELECT count(*) FROM events WHERE address_key = ? AND outcome = ? AND occurred_at > ?",
+            (key, Outcome.FAILED.value, latest[-1]),
+        ).fetchone()[0]
+        latest = latest[:-1] if failures_since < WITHDRAW_AFTER_FAILURES else None
     point = conn.execute(
         "SELECT lat, lon FROM events WHERE address_key = ? AND makes_known_good"
         f" AND lat IS NOT NULL AND lon IS NOT NULL {_LATEST}",
