@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from address.errors import AddressError
 from address.reading import CleanInput
@@ -230,22 +230,21 @@ def feedback_events(
 
 
 def record_events(loaded: Loaded, events: Sequence[FeedbackEvent]) -> FeedbackOut:
-    """Record the events, each in its own transaction so that its answer says whether its
-    ``event_id`` was new (``accepted``) or seen before (``duplicate``)."""
-    results, added = [], 0
-    for event in events:
-        with _store_errors():
-            recorded = loaded.store.record([event])
-        added += recorded.known_good_added
-        status: Literal["accepted", "duplicate"] = (
-            "duplicate" if recorded.duplicates else "accepted"
+    """Record the events in one transaction; each answer says whether its ``event_id``
+    was new (``accepted``) or seen before (``duplicate``)."""
+    with _store_errors():
+        recorded = loaded.store.record(events)
+    results = [
+        FeedbackResultOut(
+            event_id=event.event_id or "",
+            status="duplicate" if position in recorded.duplicate_at else "accepted",
         )
-        results.append(FeedbackResultOut(event_id=event.event_id or "", status=status))
-    duplicates = sum(result.status == "duplicate" for result in results)
+        for position, event in enumerate(events)
+    ]
     return FeedbackOut(
-        accepted=len(results) - duplicates,
-        duplicates=duplicates,
-        known_good_added=added,
+        accepted=recorded.accepted,
+        duplicates=recorded.duplicates,
+        known_good_added=recorded.known_good_added,
         results=results,
     )
 

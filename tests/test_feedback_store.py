@@ -374,3 +374,16 @@ def test_failures_after_the_last_delivery_take_the_address_back(store: FeedbackS
     assert withdrawn.deleted and store.counts()["known_good"] == 0
     again = store.record([event(Outcome.DELIVERED, occurred_at=4000.0)])
     assert again.known_good_added == 1 and store.counts()["known_good"] == 1
+
+
+def test_a_batch_says_which_of_its_events_were_seen_before(store: FeedbackStore) -> None:
+    store.record([event(Outcome.DELIVERED, event_id="old")])
+    recorded = store.record(
+        [
+            event(Outcome.FAILED, event_id="old"),
+            event(Outcome.FAILED, event_id="new"),
+            event(Outcome.FAILED, event_id="new"),
+        ]
+    )
+    assert (recorded.accepted, recorded.duplicates) == (1, 2)
+    assert recorded.duplicate_at == frozenset({0, 2})

@@ -69,6 +69,8 @@ class Recorded:
     """Events whose ``event_id`` was already recorded (nothing changed)."""
     known_good_added: int
     """Addresses that became known-good."""
+    duplicate_at: frozenset[int] = frozenset()
+    """Positions in the batch of the ``duplicates``."""
 
 
 @dataclass(frozen=True, slots=True)

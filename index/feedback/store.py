@@ -174,17 +174,19 @@ class FeedbackStore:
         for event in events:
             _check_point(event)
         now = time.time()
-        accepted = duplicates = added = 0
+        accepted = added = 0
+        duplicate_at: set[int] = set()
         with self._write() as conn:
-            for event in events:
+            for position, event in enumerate(events):
                 good = _makes_known_good(event)
+                event_id = event.event_id or str(uuid.uuid4())
                 cursor = conn.execute(
                     "INSERT OR IGNORE INTO events (event_id, address_key, address, country,"
                     " outcome, reason, lat, lon, verdict, match_id, components, caller,"
                     " occurred_at, recorded_at, makes_known_good)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        event.event_id or str(uuid.uuid4()),
+                        event_id,
                         event.address_key,
                         event.address,
                         event.country.upper() if event.country else None,
@@ -202,12 +204,13 @@ class FeedbackStore:
                     ),
                 )
                 if cursor.rowcount == 0:
-                    duplicates += 1
+                    duplicate_at.add(position)
                     continue
                 accepted += 1
                 if good or event.outcome == Outcome.FAILED:
                     added += _refresh_known_good(conn, event.address_key)
-        return Recorded(accepted, duplicates, added)
+        duplicates = len(events) - accepted
+        return Recorded(accepted, duplicates, added, frozenset(duplicate_at))
 
     def revoke(self, caller: str) -> int:
         """Delete every outcome ``caller`` sent (a leaked or abused API key); an address
