@@ -31,14 +31,13 @@ import numpy as np
 import pandas as pd
 
 from address.model import ParsedAddress
-from address.normalize import normalize
 from address.verification import Location
 from index.feedback import FeedbackStore, KnownGoodRow
 from index.locate import nearest
 from index.reference import COMPONENT_COLUMNS, REFERENCE_COLUMNS, Completeness
 from index.rerank import SAME_ADDRESS
 from index.rows import with_keys
-from index.search import AddressIndex, Candidate
+from index.search import AddressIndex, Candidate, read_queries
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -137,10 +136,7 @@ class LiveIndex:
         self, queries: Sequence[str], k: int = 5, country: str | None = None
     ) -> list[list[Candidate]]:
         """:meth:`AddressIndex.search_batch` over the index and the delivered addresses."""
-        from address.libpostal import parse
-
-        clean = [normalize(q) for q in queries]
-        return self.search_parsed(clean, [parse(text, country) for text in clean], k, country)
+        return self.search_parsed(*read_queries(queries, country), k, country)
 
     def search_parsed(
         self,

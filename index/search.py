@@ -46,7 +46,7 @@ from index.rows import with_keys, with_points
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["AddressIndex", "Candidate"]
+__all__ = ["AddressIndex", "Candidate", "read_queries"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,10 +244,7 @@ class AddressIndex:
         self, queries: Sequence[str], k: int = 5, country: str | None = None
     ) -> list[list[Candidate]]:
         """:meth:`search` for many queries (one embedding batch); raises on the first bad one."""
-        from address.libpostal import parse
-
-        clean = [normalize(q) for q in queries]
-        return self.search_parsed(clean, [parse(text, country) for text in clean], k, country)
+        return self.search_parsed(*read_queries(queries, country), k, country)
 
     def search_parsed(
         self,
@@ -451,6 +448,21 @@ class AddressIndex:
         self.rows["deleted"] = self._deleted
         self.rows["lat"], self.rows["lon"] = self._lat, self._lon
         return self.rows
+
+
+def read_queries(
+    queries: Sequence[str], country: str | None
+) -> tuple[list[str], list[ParsedAddress]]:
+    """Free-text queries normalized and parsed, for :meth:`AddressIndex.search_parsed`:
+    ``"4570 Frozen Hil Rd  Anamosa"`` -> ``"4570 Frozen Hil Rd Anamosa"`` and its parse.
+
+    Raises:
+        EmptyAddressError, AddressTooLongError: from :func:`normalize`.
+    """
+    from address.libpostal import parse
+
+    clean = [normalize(q) for q in queries]
+    return clean, [parse(text, country) for text in clean]
 
 
 def _nullable(series: pd.Series[Any]) -> list[str | None]:
