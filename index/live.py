@@ -9,15 +9,12 @@ already in the index (``match_id``) only moves that row's point; one the index l
 small in-memory overlay index (source ``delivery``, completeness ``observed``) that
 every search merges with the main one by score.
 
-The overlay is rebuilt and swapped in whole on a change (only new addresses are
-embedded), never changed in place: a search running in another thread keeps a
-consistent overlay. Rebuilding costs what :meth:`AddressIndex.add` would, which
-rebuilds the lexical and prefix structures too.
-
-Searching the overlay too must not double a search's cost, so it is skipped for a
-query the main index matches (score ≥ 0.95) and for a country none of its addresses is
-in, and only its lexical path runs: a delivered address sharing no word with a query
-cannot score as its match, and no query is embedded twice.
+The overlay is rebuilt and swapped in whole on a change, never changed in place: a
+search running in another thread keeps a consistent overlay. It is lexical only (a
+delivered address sharing no word with a query cannot score as its match), so nothing
+is embedded when an address is delivered, and searching it embeds no query again. It
+is skipped for a query the main index matches (score ≥ 0.95) and for a country none of
+its addresses is in.
 """
 
 from __future__ import annotations
@@ -40,7 +37,7 @@ from index.rows import with_keys
 from index.search import AddressIndex, Candidate, read_queries
 
 if TYPE_CHECKING:
-    from numpy.typing import NDArray
+    pass
 
 __all__ = ["DELIVERY_SOURCE", "LiveIndex"]
 
@@ -65,7 +62,6 @@ class LiveIndex:
         self._lock = threading.Lock()
         self._watermark = 0
         self._rows: dict[str, KnownGoodRow] = {}
-        self._vectors: dict[tuple[str, str], NDArray[np.float32]] = {}
         self._overlay: _Overlay | None = None
         self.sync()
 
@@ -100,23 +96,17 @@ class LiveIndex:
             return len(changed)
 
     def _build_overlay(self) -> _Overlay | None:
+        """The delivered addresses as a lexical-only index: it is searched with
+        ``dense=False``, so nothing is embedded and a rebuild costs ~1 ms per 100 rows."""
         import faiss
 
         rows = list(self._rows.values())
         if not rows:
-            self._vectors.clear()
             return None
         embedder = self.index.embedder
-        keys = [(r.id, r.address) for r in rows]
-        new = [key for key in keys if key not in self._vectors]
-        if new:
-            vectors = embedder.embed([address for _, address in new])
-            self._vectors.update(zip(new, vectors, strict=True))
-        self._vectors = {key: self._vectors[key] for key in keys}
-        flat = faiss.IndexFlatIP(embedder.dimensions)
-        flat.add(np.stack([self._vectors[key] for key in keys]))
         frame = pd.DataFrame([_reference_row(r) for r in rows], columns=list(REFERENCE_COLUMNS))
-        index = AddressIndex(flat, with_keys(frame), self.index.config, {}, embedder)
+        no_vectors = faiss.IndexFlatIP(embedder.dimensions)
+        index = AddressIndex(no_vectors, with_keys(frame), self.index.config, {}, embedder)
         return _Overlay(index, frozenset(r.country for r in rows))
 
     def _overlay_for(self, country: str | None) -> AddressIndex | None:
