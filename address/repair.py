@@ -77,6 +77,8 @@ def repair(parsed: ParsedAddress, text: str, country: str | None) -> ParsedAddre
     * a number after a leading compass point ("W 1405 Main St") is the house number;
     * a postcode libpostal split, glued to a word or gave to another component ("putney
       sw15 6tq", state "g4" and postcode "9eb", house "g2 3dz") is taken from the text;
+    * a postcode before its town read as the house number of a name without one
+      ("Sæbólskirkja, 426 Flateyri") is the postcode;
     * a road that runs over commas into the town and state, with no town found, ends at
       its comma: the parts after it are the town and the state; with a county found for
       the town ("avon" beside road "station road nailsea bristol"), they are the suburb
@@ -216,6 +218,51 @@ def _postcode_in_text(
         if county is not None:
             changes[county] = rest
     return replace(parsed, postcode=" ".join(word.key for word in run), **changes)
+
+
+def _postcode_read_as_number(
+    parsed: ParsedAddress, words: Sequence[_Word], country: str | None
+) -> ParsedAddress:
+    """ "Sæbólskirkja, 426 Flateyri", "Borgargerði, 616 Grenivík": a farm or building
+    name without a number, then the postcode before the town, and libpostal takes the
+    postcode for the house number (and, for Grenivík, the town for part of the road).
+    Where the country writes the postcode before the town, a house number of the
+    postcode's shape that opens a later comma-separated part is the postcode when the
+    gazetteer has the town after it as one of its places; words of the road that are
+    that town go back to the town, and a number ending the road ("hólabraut 9" of
+    "Hólabraut 9, 630 Hrísey") is the house number."""
+    number = parsed.house_number
+    if (
+        country is None
+        or parsed.postcode
+        or not number
+        or not postcode_before_town(country)
+        or not postcode_matches(number, country)
+    ):
+        return parsed
+    at = next((i for i, word in enumerate(words) if word.key == fold_name(number)), None)
+    if not at or words[at].part == words[at - 1].part:
+        return parsed
+    after = [word.key for word in words[at + 1 :] if word.part == words[at].part]
+    towns = list(parsed.localities())
+    road = parsed.road or ""
+    town_in_road = not towns and after and fold_name(road).split()[-len(after) :] == after
+    if town_in_road:
+        towns = [" ".join(road.split()[-len(after) :])]
+    if not towns or postcode_agreement(country, number, towns) is not Agreement.CONSISTENT:
+        return parsed
+    street = road.split()[: -len(after)] if town_in_road else road.split()
+    own_number = None  # "hólabraut 9" of "Hólabraut 9, 630 Hrísey": the number was there
+    if len(street) > 1 and street[-1][:1].isdigit():
+        own_number = street.pop()
+    changes = {"city": towns[0]} if town_in_road else {}
+    return replace(
+        parsed,
+        house_number=own_number,
+        postcode=number,
+        road=" ".join(street) or None,
+        **changes,
+    )
 
 
 def _postcode_run(words: Sequence[_Word], country: str, at_start: bool) -> Sequence[_Word] | None:
@@ -424,6 +471,7 @@ def _street_as_place(
 _STEPS: tuple[Callable[[ParsedAddress, Sequence[_Word], str | None], ParsedAddress], ...] = (
     _leading_number,
     _postcode_in_text,
+    _postcode_read_as_number,
     _number_after_directional,
     _road_over_commas,
     _town_over_comma,

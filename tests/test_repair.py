@@ -171,3 +171,26 @@ def test_no_country_never_takes_a_postcode_for_a_number() -> None:
 def test_odd_texts_change_nothing(text: str) -> None:
     parsed = ParsedAddress(road="n", house_number="12")
     assert repair(parsed, text, "US") == parsed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A farm without a number: its postcode was read as the house number.
+        ("Sæbólskirkja, 426 Flateyri", {"house_number": None, "postcode": "426"}),
+        # ... and its town as part of the road.
+        (
+            "Borgargerði, 616 Grenivík",
+            {"house_number": None, "road": "borgargerði", "postcode": "616", "city": "grenivík"},
+        ),
+        # The number stayed in the road.
+        ("Hólabraut 9, 630 Hrísey", {"house_number": "9", "road": "hólabraut", "postcode": "630"}),
+    ],
+)
+def test_a_postcode_before_its_town_is_no_house_number(
+    text: str, expected: dict[str, str | None], libpostal: None
+) -> None:
+    parsed = parse(text, "IS")
+    assert parsed.house_number == expected["postcode"], "libpostal parses this one right now"
+    repaired = repair(parsed, text, "IS").components()
+    assert {label: repaired.get(label) for label in expected} == expected
