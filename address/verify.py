@@ -206,7 +206,7 @@ def _decide(evidence: Evidence, classification: Classification | None, limit: in
                 checks,
                 match,
             )
-        corrected_answer = answer(
+        return answer(
             Verdict.UNCERTAIN,
             match.score,
             soft_reasons,
@@ -216,7 +216,6 @@ def _decide(evidence: Evidence, classification: Classification | None, limit: in
             None,
             _suggestions(evidence.candidates, limit, match),
         )
-        return replace(corrected_answer, location=match.location)
 
     suggestions = _suggestions(evidence.candidates, limit)
     if (street := evidence.street_match()) is not None:

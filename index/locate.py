@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Locator",
+    "SharedPoints",
     "StreetPoints",
     "centroid",
     "distance_km",
@@ -208,6 +209,63 @@ def distance_km(
         2 * _EARTH_RADIUS_M / 1000 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
     )
     return distance
+
+
+SHARED_SPREAD_M = 100.0
+"""An address text several rows share is placed at their middle: as a premise while every
+row lies within this of it, else only as a street ("Kiðjaberg, 805 Selfoss" names 123
+summer-house plots up to 2 km apart)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SharedPoints:
+    """Per row: the middle of the points of its address text when other rows share that
+    text (NaN otherwise), and whether they spread wider than :data:`SHARED_SPREAD_M`."""
+
+    lat: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    wide: NDArray[np.bool_]
+
+    @classmethod
+    def build(
+        cls,
+        keys: pd.Series[Any],
+        countries: NDArray[np.str_],
+        lat: NDArray[np.float64],
+        lon: NDArray[np.float64],
+    ) -> SharedPoints:
+        """Example: the rows of "Kiðjaberg, 805 Selfoss" get their mean point and
+        ``wide``; "Laugavegur 12b, 101 Reykjavík" (one row) gets NaN."""
+        shared = cls(np.full(len(lat), np.nan), np.full(len(lat), np.nan), np.zeros(len(lat), bool))
+        located = ~(np.isnan(lat) | np.isnan(lon))
+        text = countries.astype(object) + _SEP + keys.astype(str).to_numpy(object)
+        frame = pd.DataFrame({"text": text[located], "lat": lat[located], "lon": lon[located]})
+        frame.index = np.flatnonzero(located)
+        repeated = frame[frame.duplicated("text", keep=False)]
+        if repeated.empty:
+            return shared
+        middle = repeated.groupby("text")[["lat", "lon"]].transform("mean")
+        spread_m = 1000 * distance_km(
+            repeated["lat"].to_numpy(), repeated["lon"].to_numpy(),
+            middle["lat"].to_numpy(), middle["lon"].to_numpy(),
+        )  # fmt: skip
+        by_text = pd.Series(spread_m, index=repeated.index).groupby(repeated["text"].to_numpy())
+        rows = repeated.index.to_numpy()
+        shared.lat[rows] = middle["lat"].to_numpy()
+        shared.lon[rows] = middle["lon"].to_numpy()
+        shared.wide[rows] = (by_text.transform("max") > SHARED_SPREAD_M).to_numpy()
+        return shared
+
+    def location(self, row: int) -> Location | None:
+        """Where a row's address text lies when other rows share it, else ``None``."""
+        if np.isnan(self.lat[row]):
+            return None
+        precision = Precision.STREET if self.wide[row] else Precision.PREMISE
+        return Location(float(self.lat[row]), float(self.lon[row]), precision)
+
+    def forget(self, row: int) -> None:
+        """The row got a point of its own (a delivery): it is placed there from now on."""
+        self.lat[row] = self.lon[row] = np.nan
 
 
 def nearest(

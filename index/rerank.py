@@ -184,9 +184,12 @@ def _token_values(query: QueryParts, row: RowParts) -> dict[str, float | None]:
     tokens = [t for i, t in enumerate(query.tokens) if i == 0 or query.tokens[i - 1] not in units]
     known = {row.house_number, row.postcode, *(row.road or "").split()}
     stray = [t for t in tokens if any(c.isdigit() for c in t) and t not in known]
+    # "Smárarimi 36, 112 Reykjavík" against "Smárarimi 112, 112 Reykjavík": one "112"
+    # cannot be both the number and the postcode while "36" stands unexplained.
+    once_for_two = row.house_number == row.postcode and tokens.count(row.house_number or "") < 2
     if row.house_number is None:
         number: float | None = 0.5 if stray else None
-    elif row.house_number in tokens:
+    elif row.house_number in tokens and not (once_for_two and stray):
         number = 1.0
     else:
         number = 0.0 if stray else None

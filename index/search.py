@@ -38,7 +38,7 @@ from index.config import IndexConfig
 from index.embed import Embedder
 from index.keys import address_key, join_keys
 from index.lexical import LexicalIndex
-from index.locate import Locator, centroid, nearest
+from index.locate import Locator, SharedPoints, centroid, nearest
 from index.reference import COMPONENT_COLUMNS, Completeness
 from index.rerank import QueryParts, RowParts, agreement, query_parts, tie_break
 from index.rows import with_keys, with_points
@@ -151,6 +151,7 @@ class AddressIndex:
         )
         self._masks: dict[str | None, NDArray[np.bool_]] = {}
         self._locator = Locator(rows, self._lat, self._lon)
+        self._shared = SharedPoints.build(rows["key"], self._countries, self._lat, self._lon)
         self._country_codes: list[str] = [str(c) for c in pd.unique(rows["country"])]
 
     def _mask(self, country: str | None) -> NDArray[np.bool_]:
@@ -191,6 +192,8 @@ class AddressIndex:
         )
 
     def _row_location(self, row: int) -> Location | None:
+        if (shared := self._shared.location(row)) is not None:
+            return shared
         if not (np.isnan(self._lat[row]) or np.isnan(self._lon[row])):
             return Location(float(self._lat[row]), float(self._lon[row]), Precision.PREMISE)
         keys = self._keys
@@ -366,6 +369,7 @@ class AddressIndex:
         if row is None:
             return False
         self._lat[row], self._lon[row] = lat, lon
+        self._shared.forget(row)
         self._point_rows = None
         return True
 

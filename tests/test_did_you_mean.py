@@ -124,3 +124,19 @@ def test_inside_the_data_suggestions_share_the_inputs_place(
         for suggestion in result.suggestions:
             same_town = suggestion.components.get("city", "").casefold() == row["city"].casefold()
             assert same_town, (typo, suggestion.address)
+
+
+def test_a_postcode_equal_to_a_house_number_is_not_that_house_number() -> None:
+    """Smárarimi 112 and the postcode 112: "Smárarimi 36, 112 Reykjavík" is another house."""
+    row = RowParts("smararimi 112 112 reykjavik", "112", "smararimi", "112", "reykjavik")
+    query = query_parts(
+        "smararimi 36 112 reykjavik",
+        ParsedAddress(house_number="36", road="smararimi", postcode="112", city="reykjavik"),
+    )
+    score, matched = agreement(query, row)
+    assert "house_number" not in matched and score < 0.85
+    same = query_parts(
+        "smararimi 112 112 reykjavik",
+        ParsedAddress(house_number="112", road="smararimi", postcode="112", city="reykjavik"),
+    )
+    assert "house_number" in agreement(same, row)[1]
