@@ -9,30 +9,32 @@ already in the index (``match_id``) only moves that row's point; one the index l
 small in-memory overlay index (source ``delivery``, completeness ``observed``) that
 every search merges with the main one by score.
 
-The overlay is rebuilt and swapped in whole on a change, never changed in place: a
-search running in another thread keeps a consistent overlay. It is lexical only (a
-delivered address sharing no word with a query cannot score as its match), so nothing
-is embedded when an address is delivered, and searching it embeds no query again. It
-is skipped for a query the main index matches (score ≥ 0.95) and for a country none of
-its addresses is in.
+Taking a delivery in costs a request almost nothing: the new row is searched one by one
+(its keys scored against each query, ~20 µs a row) until a background thread has folded
+it into the overlay index, rebuilt and swapped in whole (~25 ms for 300 addresses), never
+changed in place, so that a search in another thread always sees one consistent state.
+The overlay is lexical only (a delivered address sharing no word with a query cannot
+score as its match), so nothing is embedded. It is skipped for a query the main index
+matches (score ≥ 0.95) and for a country none of its addresses is in.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from address.model import ParsedAddress
-from address.verification import Location
+from address.verification import Location, Precision
 from index.feedback import FeedbackStore, KnownGoodRow
+from index.keys import address_key
 from index.locate import nearest
 from index.reference import COMPONENT_COLUMNS, REFERENCE_COLUMNS, Completeness
-from index.rerank import SAME_ADDRESS
+from index.rerank import SAME_ADDRESS, QueryParts, RowParts, agreement, query_parts, tie_break
 from index.rows import with_keys
 from index.search import AddressIndex, Candidate, read_queries
 
@@ -56,20 +58,29 @@ class LiveIndex:
         1.0
     """
 
-    def __init__(self, index: AddressIndex, store: FeedbackStore | None) -> None:
+    def __init__(
+        self, index: AddressIndex, store: FeedbackStore | None, *, background: bool = True
+    ) -> None:
+        """``background=False``: rows taken in stay pending until :meth:`fold` is called
+        (a one-off command has no time to save)."""
         self.index = index
         self.store = store
+        self._background = background
         self._lock = threading.Lock()
+        self._folding = threading.Lock()
         self._watermark = 0
         self._rows: dict[str, KnownGoodRow] = {}
-        self._overlay: _Overlay | None = None
+        self._pending_cache: dict[tuple[str, int], _Pending] = {}
+        self._overlay = _Overlay(None, {}, (), frozenset(), frozenset())
         self.sync()
+        self.fold()
 
     # ------------------------------------------------------------------ sync
 
     def sync(self) -> int:
         """Take in the known-good rows recorded (by any process) since the last sync;
-        the first takes every one. Thread-safe.
+        the first takes every one. They are searched at once; a background thread folds
+        them into the overlay index. Thread-safe.
 
         Returns:
             The number of rows taken in (0 when nothing changed: one read of ~3 µs).
@@ -80,41 +91,63 @@ class LiveIndex:
             changed = self.store.known_good_since(self._watermark)
             if not changed:
                 return 0
-            overlay_changed = False
             for row in changed:
                 if row.match_id in (None, row.id) and not row.deleted:
                     self._rows[row.id] = row
-                    overlay_changed = True
                     continue
-                overlay_changed |= self._rows.pop(row.id, None) is not None
+                self._rows.pop(row.id, None)
                 if row.deleted or row.match_id is None or row.lat is None or row.lon is None:
                     continue
                 self.index.set_location(row.match_id, row.lat, row.lon)
-            if overlay_changed:
-                self._overlay = self._build_overlay()
             self._watermark = changed[-1].seq
-            return len(changed)
+            current = self._overlay
+            self._overlay = self._overlay_over(current.index, current.built)
+        if self._background and (self._overlay.pending or self._overlay.hidden):
+            threading.Thread(target=self.fold, name="fold-deliveries", daemon=True).start()
+        return len(changed)
 
-    def _build_overlay(self) -> _Overlay | None:
+    def fold(self) -> None:
+        """Rebuild the overlay index from every delivered address and swap it in, until
+        nothing is pending (what arrives meanwhile is folded in the next round). Runs in
+        a background thread after a sync that took rows in; one fold at a time."""
+        with self._folding:
+            while self._overlay.pending or self._overlay.hidden:
+                with self._lock:
+                    rows = list(self._rows.values())
+                built = {row.id: row.seq for row in rows}
+                index = self._overlay_index(rows)
+                with self._lock:
+                    self._overlay = self._overlay_over(index, built)
+
+    def _overlay_index(self, rows: Sequence[KnownGoodRow]) -> AddressIndex | None:
         """The delivered addresses as a lexical-only index: it is searched with
-        ``dense=False``, so nothing is embedded and a rebuild costs ~1 ms per 100 rows."""
+        ``dense=False``, so nothing is embedded."""
         import faiss
 
-        rows = list(self._rows.values())
         if not rows:
             return None
         embedder = self.index.embedder
         frame = pd.DataFrame([_reference_row(r) for r in rows], columns=list(REFERENCE_COLUMNS))
         no_vectors = faiss.IndexFlatIP(embedder.dimensions)
-        index = AddressIndex(no_vectors, with_keys(frame), self.index.config, {}, embedder)
-        return _Overlay(index, frozenset(r.country for r in rows))
+        return AddressIndex(no_vectors, with_keys(frame), self.index.config, {}, embedder)
 
-    def _overlay_for(self, country: str | None) -> AddressIndex | None:
-        """The overlay, when it may hold addresses in ``country`` (``None``: any)."""
-        overlay = self._overlay
-        if overlay is None or (country and country.upper() not in overlay.countries):
-            return None
-        return overlay.index
+    def _overlay_over(self, index: AddressIndex | None, built: dict[str, int]) -> _Overlay:
+        """The overlay given the index of the rows ``built`` (id -> change number): rows
+        new or changed since are pending, and the index's stale rows hidden."""
+        pending = []
+        for row in self._rows.values():
+            if built.get(row.id) != row.seq:
+                key = (row.id, row.seq)
+                if key not in self._pending_cache:
+                    self._pending_cache[key] = _Pending.of(row)
+                pending.append(self._pending_cache[key])
+        live = {key for key in self._pending_cache if key[0] in self._rows}
+        self._pending_cache = {key: self._pending_cache[key] for key in live}
+        hidden = frozenset(
+            id_ for id_, seq in built.items() if id_ not in self._rows or self._rows[id_].seq != seq
+        )
+        countries = frozenset(row.country for row in self._rows.values())
+        return _Overlay(index, built, tuple(pending), hidden, countries)
 
     # ------------------------------------------------------------------ search
 
@@ -140,15 +173,20 @@ class LiveIndex:
         index's rows do). A query the index already matches (score ≥ ``SAME_ADDRESS``,
         0.95) is not looked up among the delivered addresses."""
         found = self.index.search_parsed(texts, parsed, k, country)
-        overlay = self._overlay_for(country)
+        overlay = self._overlay
         unsure = [i for i, f in enumerate(found) if not f or f[0].score < SAME_ADDRESS]
-        if overlay is None or not unsure:
+        if not unsure or not overlay.holds(country):
             return found
-        extra = overlay.search_parsed(
-            [texts[i] for i in unsure], [parsed[i] for i in unsure], k, country, dense=False
-        )
+        extra: list[list[Candidate]] = [[] for _ in unsure]
+        if overlay.index is not None:
+            extra = overlay.index.search_parsed(
+                [texts[i] for i in unsure], [parsed[i] for i in unsure], k, country, dense=False
+            )
         for i, more in zip(unsure, extra, strict=True):
-            found[i] = _merged(found[i], more, k)
+            looked_up = overlay.visible(more) + overlay.search_pending(
+                query_parts(texts[i], parsed[i]), country, k
+            )
+            found[i] = _merged(found[i], looked_up, k)
         return found
 
     def autocomplete(
@@ -161,10 +199,11 @@ class LiveIndex:
     ) -> list[Candidate]:
         """:meth:`AddressIndex.autocomplete` over the index and the delivered addresses."""
         found = self.index.autocomplete(prefix, k, country, locality, postcode)
-        overlay = self._overlay_for(country)
-        if overlay is None:
+        overlay = self._overlay
+        if overlay.index is None or not overlay.holds(country):
             return found
-        return _merged(found, overlay.autocomplete(prefix, k, country, locality, postcode), k)
+        more = overlay.index.autocomplete(prefix, k, country, locality, postcode)
+        return _merged(found, overlay.visible(more), k)
 
     def locate(self, parsed: ParsedAddress, country: str | None) -> Location | None:
         """:meth:`AddressIndex.locate`: a point on the street, else a centroid."""
@@ -176,10 +215,14 @@ class LiveIndex:
         """:meth:`AddressIndex.nearby` over the index and the delivered addresses:
         ``(id, address, lat, lon)``, nearest first."""
         found = self.index.nearby(lat, lon, k, radius_m)
-        overlay = self._overlay_for(None)
-        if overlay is None:
+        delivered = [
+            (row.id, row.address, row.lat, row.lon)
+            for row in list(self._rows.values())
+            if row.lat is not None and row.lon is not None
+        ]
+        if not delivered:
             return found
-        both = [*found, *overlay.nearby(lat, lon, k, radius_m)]
+        both = [*found, *delivered]
         lats = np.array([p[2] for p in both], dtype=np.float64)
         lons = np.array([p[3] for p in both], dtype=np.float64)
         order = nearest(np.arange(len(both)), lats, lons, (lat, lon), k, radius_m)
@@ -191,8 +234,7 @@ class LiveIndex:
 
     def __len__(self) -> int:
         """Live addresses, delivered ones included."""
-        overlay = self._overlay_for(None)
-        return len(self.index) + (len(overlay) if overlay is not None else 0)
+        return len(self.index) + len(self._rows)
 
     @property
     def rows(self) -> pd.DataFrame:
@@ -201,11 +243,72 @@ class LiveIndex:
 
 
 @dataclass(frozen=True, slots=True)
-class _Overlay:
-    """The delivered addresses' index and the countries they are in (swapped together)."""
+class _Pending:
+    """A delivered address not yet folded into the overlay index: its answer, scored
+    against each query by its keys."""
 
-    index: AddressIndex
+    candidate: Candidate
+    parts: RowParts
+
+    @classmethod
+    def of(cls, row: KnownGoodRow) -> _Pending:
+        """``"Laugavegur 12b, 101 Reykjavík"`` delivered to at (64.14597, -21.93096): a
+        premise candidate at that point, keyed as the index keys its rows."""
+        components = {c: value for c in COMPONENT_COLUMNS if (value := row.components.get(c))}
+
+        def key(value: str | None) -> str | None:
+            return (address_key(value) or None) if value else None
+
+        parts = RowParts(
+            address_key(row.address),
+            key(components.get("house_number")),
+            key(components.get("road")),
+            key(components.get("postcode")),
+            key(components.get("city")),
+        )
+        location = None
+        if row.lat is not None and row.lon is not None:
+            location = Location(row.lat, row.lon, Precision.PREMISE)
+        candidate = Candidate(
+            row.id, row.address, components, row.country, 0.0, (), location,
+            Completeness.OBSERVED.value,
+        )  # fmt: skip
+        return cls(candidate, parts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Overlay:
+    """The delivered addresses as one consistent state, swapped whole: the index of those
+    folded in (``built``: id -> change number), those taken in since (``pending``), the
+    index's rows changed or withdrawn since (``hidden``), and their countries."""
+
+    index: AddressIndex | None
+    built: dict[str, int]
+    pending: tuple[_Pending, ...]
+    hidden: frozenset[str]
     countries: frozenset[str]
+
+    def holds(self, country: str | None) -> bool:
+        """Whether any delivered address may be in ``country`` (``None``: any)."""
+        return bool(self.countries) and (not country or country.upper() in self.countries)
+
+    def visible(self, candidates: Sequence[Candidate]) -> list[Candidate]:
+        """The index's candidates that are still current."""
+        return [c for c in candidates if c.id not in self.hidden]
+
+    def search_pending(self, query: QueryParts, country: str | None, k: int) -> list[Candidate]:
+        """The pending addresses best agreeing with a query, scored as the index scores."""
+        scored = []
+        for pending in self.pending:
+            if country and pending.candidate.country != country.upper():
+                continue
+            score, matched = agreement(query, pending.parts)
+            scored.append((-round(score, 4), -tie_break(query, pending.parts), pending, matched))
+        scored.sort(key=lambda item: item[:2])
+        return [
+            replace(pending.candidate, score=-neg, matched=matched)
+            for neg, _, pending, matched in scored[:k]
+        ]
 
 
 def _reference_row(row: KnownGoodRow) -> dict[str, Any]:

@@ -96,6 +96,7 @@ def test_a_delivery_in_one_worker_is_found_by_another(
     assert best.location is not None and best.location.precision is Precision.PREMISE
     assert (best.location.lat, best.location.lon) == (64.1455, -21.9301)
     assert len(other) == size + 1
+    other.fold()  # autocomplete reads the folded overlay (a background thread folds it)
     assert best.id in {c.id for c in other.autocomplete(row["address"][:12], k=40, country="IS")}
     assert best.id in {id_ for id_, *_ in other.nearby(64.1455, -21.9301, k=5)}
     assert one.sync() == 1  # the recording worker syncs like any other
@@ -169,3 +170,20 @@ def test_without_a_store_it_is_the_index(
     assert live.sync() == 0 and len(live) == len(index)
     assert live.search(text) == index.search(text)
     assert live.rows is index.rows
+
+
+def test_a_delivery_is_found_alike_before_and_after_it_is_folded_in(
+    small_index: Path, store: FeedbackStore, reference_sample: pd.DataFrame, libpostal: None
+) -> None:
+    from index.store import load_index
+
+    live = LiveIndex(load_index(small_index), store, background=False)
+    row = _absent_row(reference_sample)
+    store.record([_delivered(row, 64.1455, -21.9301)])
+    live.sync()
+    pending = live.search(row["address"], country="IS")
+    live.fold()
+    folded = live.search(row["address"], country="IS")
+    assert pending[0].id == folded[0].id == known_good_id(delivery_key(row["address"], "IS"))
+    assert (pending[0].score, pending[0].matched) == (folded[0].score, folded[0].matched)
+    assert pending[0].location == folded[0].location
