@@ -35,6 +35,7 @@ class Reason(StrEnum):
     TRUNCATED = "truncated"
     UNKNOWN_ADDRESS = "unknown_address"
     HOUSE_NUMBER_NOT_FOUND = "house_number_not_found"
+    DELIVERY_FAILED = "delivery_failed"
 
 
 # The one table of what each reason means to a courier or a shopper.
@@ -51,6 +52,7 @@ REASON_MESSAGES: dict[Reason, str] = {
     Reason.TRUNCATED: "Address looks cut off",
     Reason.UNKNOWN_ADDRESS: "Address not found in our address list",
     Reason.HOUSE_NUMBER_NOT_FOUND: "Street found, but not this house number",
+    Reason.DELIVERY_FAILED: "Deliveries to this address failed before",
 }
 
 

@@ -109,6 +109,7 @@ __all__ = [
     "suggest",
     "verify",
     "verify_batch",
+    "with_delivery_risk",
 ]
 
 CLASSIFIER_REASON_SHARE = 0.2
@@ -117,6 +118,8 @@ RULE_VERDICT_CONFIDENCE = 0.9
 """Confidence of an ``invalid`` verdict from country rules alone."""
 SUGGESTION_SCORE = 0.6
 """Weaker candidates (another street) are not offered as "did you mean"."""
+DELIVERY_RISK_CONFIRM = 0.5
+"""A delivery risk at or above this holds a ``valid`` answer back at ``uncertain``."""
 
 # Reasons only the classifier can give: why a text with no street is no address at all.
 _TEXT_REASONS = frozenset({Reason.NOT_AN_ADDRESS, Reason.GIBBERISH, Reason.TRUNCATED})
@@ -301,6 +304,22 @@ def _decide(evidence: Evidence, classification: Classification | None, limit: in
         NextAction.CONFIRM,
         checks,
         suggestions=suggestions,
+    )
+
+
+def with_delivery_risk(verification: Verification, risk: float) -> Verification:
+    """The answer in the light of past deliveries: where the next delivery will more
+    likely fail than not (``risk`` ≥ :data:`DELIVERY_RISK_CONFIRM`, e.g. two failed
+    deliveries to "4570 Frozen Hill Rd, Anamosa, IA 52205" and none delivered), a
+    ``valid`` address is ``uncertain`` / ``confirm`` and every answer but ``invalid``
+    says ``delivery_failed``."""
+    if risk < DELIVERY_RISK_CONFIRM or verification.verdict is Verdict.INVALID:
+        return verification
+    return replace(
+        verification,
+        verdict=Verdict.UNCERTAIN,
+        next_action=NextAction.CONFIRM,
+        reasons=(*verification.reasons, Reason.DELIVERY_FAILED),
     )
 
 

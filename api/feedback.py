@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from address.errors import AddressError
 from address.reading import CleanInput
 from address.verification import Verification
+from address.verify import with_delivery_risk
 from api.dependencies import checked_address
 from api.errors import ApiError, FieldError
 from api.schemas import (
@@ -111,7 +112,8 @@ def _history_out(history: DeliveryHistory | None) -> DeliveryHistoryOut:
 
 def answers(results: Sequence[Verification], loaded: Loaded) -> list[VerificationOut]:
     """The verify answers with their verification id, delivery history and risk, the
-    histories read in one query.
+    histories read in one query; a ``valid`` answer where the next delivery more likely
+    fails than not is held back (:func:`address.verify.with_delivery_risk`).
 
     Example: ``"Laugavegur 12b, 101 Reykjavík"`` delivered twice answers
     ``delivery_history={"delivered": 2, "failed": 0, "not_received": 0, "last":
@@ -124,13 +126,14 @@ def answers(results: Sequence[Verification], loaded: Loaded) -> list[Verificatio
     out = []
     for result, claim in zip(results, claims, strict=True):
         history = histories.get(claim.delivery_key)
-        core = VerificationCoreOut.model_validate(result)
+        risk = model.predict(history, claim.verdict)
+        core = VerificationCoreOut.model_validate(with_delivery_risk(result, risk))
         out.append(
             VerificationOut(
                 **dict(core),
                 verification_id=loaded.ids.sign(claim),
                 delivery_history=_history_out(history),
-                delivery_risk=round(model.predict(history, claim.verdict), 4),
+                delivery_risk=round(risk, 4),
             )
         )
     return out

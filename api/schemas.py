@@ -59,6 +59,7 @@ ReasonCode = Literal[
     "truncated",
     "unknown_address",
     "house_number_not_found",
+    "delivery_failed",
 ]
 
 _LINN = "4570 Frozen Hill Rd, Anamosa, IA 52205"

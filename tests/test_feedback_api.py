@@ -376,3 +376,19 @@ def test_a_delivery_is_seen_by_every_worker_of_a_multi_worker_server(
         assert answer["granularity"] == "premise"
         assert answer["location"] == {**point, "precision": "premise"}
         assert answer["delivery_history"]["delivered"] == 1
+
+
+def test_repeated_failures_hold_a_valid_address_back(service: TestClient) -> None:
+    address = "Laugavegur 16, 101 Reykjavík"
+    first = _verify(service, address)
+    assert first["verdict"] == "valid" and first["delivery_risk"] < 0.5
+    for attempt in range(8):
+        event = {"verification_id": first["verification_id"], "outcome": "failed"}
+        _feedback(service, {**event, "event_id": f"fail-16-{attempt}"})
+        body = _verify(service, address)
+        if body["delivery_risk"] >= 0.5:
+            break
+    assert body["delivery_risk"] >= 0.5, body["delivery_risk"]
+    assert (body["verdict"], body["next_action"]) == ("uncertain", "confirm")
+    assert body["reasons"][-1] == "delivery_failed"
+    assert body["match"] is not None and body["granularity"] == "premise"

@@ -358,3 +358,16 @@ def test_every_answer_says_where_the_address_is(index: AddressIndex) -> None:
     assert unknown_street.location.precision is Precision.POSTCODE
     nothing = verify("call me before noon", "IS", searcher=index, classifier=None)
     assert nothing.location is None
+
+
+def test_a_risky_delivery_holds_a_valid_answer_back(index: AddressIndex) -> None:
+    from address.verify import with_delivery_risk
+
+    answer = verify("Þórunnartún 4, 105 Reykjavík", "IS", searcher=index, classifier=None)
+    assert answer.verdict is Verdict.VALID
+    assert with_delivery_risk(answer, 0.2) == answer
+    held = with_delivery_risk(answer, 0.6)
+    assert (held.verdict, held.next_action) == (Verdict.UNCERTAIN, NextAction.CONFIRM)
+    assert held.reasons[-1] is Reason.DELIVERY_FAILED
+    assert held.messages[-1] == "Deliveries to this address failed before"
+    assert held.match == answer.match and held.location == answer.location
