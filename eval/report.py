@@ -54,6 +54,11 @@ STAGES: dict[str, tuple[list[str], int, str]] = {
     "hostile": (["eval.bench_hostile"], 6, "dropped batches, first requests, slow sockets"),
     "bulk": (["eval.bench_bulk", "--rows", "100000", "--workers", "2"], 12, "bulk throughput"),
     "audit": (["eval.audit"], 2, "dependency vulnerability check"),
+    "location": (["eval.bench_location"], 2, "where verify places known and unindexed addresses"),
+    "feedback": (
+        ["eval.bench_feedback"], 10,
+        "delivery outcomes fed back over HTTP: delivery_risk vs a baseline, kill -9 mid-stream",
+    ),
 }  # fmt: skip
 
 
@@ -144,6 +149,8 @@ def targets(r: dict[str, dict[str, Any] | None]) -> list[Target]:
     ce, cb = r["classifier_eval"], r["classifier_bench"]
     svc, load, bulk = r["service_benchmark"], r["load_test"], r["bulk_benchmark"]
     careless, hostile = r["load_careless"], r["hostile"]
+    feedback = r["feedback_benchmark"]
+    located = _get(r["location_benchmark"], "results") or {}
     production = _get(r["production"], "targets_rows") or []
 
     def val(x: Any) -> float | None:
@@ -192,6 +199,14 @@ def targets(r: dict[str, dict[str, Any] | None]) -> list[Target]:
     first_ratio = max(first_ratios) if first_ratios else None
     slow = _get(hostile, "slow_sockets") or {}
     slowest = max((v["closed_after_s"] or float("inf") for v in slow.values()), default=None)
+    premise_ok = val(_get(located, "known_good_iceland", "premise_within_100m"))
+    unindexed_ok = val(_get(located, "unindexed_iceland", "within_25km"))
+    fb_auc = val(_get(feedback, "final", "feedback", "risk_auc"))
+    fb_base = val(_get(feedback, "final", "baseline", "risk_auc"))
+    fb_post = val(_get(feedback, "latency_ms", "feedback", "p95"))
+    fb_verify = val(_get(feedback, "latency_ms", "verify_after_feedback", "p95"))
+    fb_lost, fb_doubled = _get(feedback, "database", "lost"), _get(feedback, "database", "doubled")
+    fb_uncertain = _get(feedback, "observed_check", "feedback", "uncertain_for_lack_of_row")
     return [
         ("index", "search top-1 / top-5, default held-out", "≥ 0.95 / ≥ 0.99",
          f"{_fmt(top1)} / {_fmt(top5)}",
@@ -250,6 +265,22 @@ def targets(r: dict[str, dict[str, Any] | None]) -> list[Target]:
          lambda: None if goodput is None else goodput >= 0.90 and careless_5xx == 0),
         ("bulk", "rows/s, 2 workers, after load", "≥ 300", _fmt(bulk_rate, ".0f"),
          ge(bulk_rate, 300)),
+        ("location", "known-good addresses answered premise: within 100 m of their point",
+         "1.000", _fmt(premise_ok), ge(premise_ok, 1.0)),
+        ("location", "addresses taken out of the index: located within 25 km", "1.000",
+         _fmt(unindexed_ok), ge(unindexed_ok, 1.0)),
+        ("feedback", "delivery_risk ROC-AUC after the stream (baseline without feedback)",
+         "≥ 0.85, above the baseline", f"{_fmt(fb_auc)} ({_fmt(fb_base)})",
+         lambda: _get(feedback, "met", "risk_auc")),
+        ("feedback", "p95 of a feedback post; of the verify that follows", "≤ 20 ms; ≤ 80 ms",
+         f"{_fmt(fb_post, '.1f', ' ms')}; {_fmt(fb_verify, '.1f', ' ms')}",
+         lambda: None if fb_post is None or fb_verify is None
+         else fb_post <= 20 and fb_verify <= 80),
+        ("feedback", "events lost / doubled after kill -9 mid-stream", "0 / 0",
+         f"{_fmt(fb_lost, '.0f')} / {_fmt(fb_doubled, '.0f')}",
+         lambda: None if fb_lost is None else fb_lost == 0 and fb_doubled == 0),
+        ("feedback", "unlisted addresses uncertain for lack of a row, observed reference", "0",
+         _fmt(fb_uncertain, ".0f"), lambda: None if fb_uncertain is None else fb_uncertain == 0),
         *[("production", figure, target, f"{new} (before: {before})", lambda met=met: met)
           for figure, new, before, target, met in production],
     ]  # fmt: skip
@@ -273,6 +304,8 @@ RESULT_NAMES = (
     "load_careless",
     "hostile",
     "bulk_benchmark",
+    "location_benchmark",
+    "feedback_benchmark",
 )
 
 
@@ -349,6 +382,14 @@ def render() -> str:
         *_section("Load test: careless clients", "load_careless"),
         *_section("Hostile and careless clients", "hostile"),
         *_section("Bulk cleaning", "bulk_benchmark"),
+        *_section("Locations", "location_benchmark"),
+        *_section(
+            "Delivery feedback",
+            "feedback_benchmark",
+            "Real Hamilton County addresses ordered to again and again over HTTP, each "
+            "delivery's outcome posted back; a second server over the same observed reference "
+            "is never told an outcome.",
+        ),
         *_section("Dependency audit", "dependency_audit"),
     ]
     report = "\n".join(lines).rstrip() + "\n"
