@@ -29,6 +29,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import socket
 from asyncio import TimerHandle
 from collections import Counter
 from collections.abc import Callable
@@ -138,6 +139,17 @@ class ConnectionLimits:
         return False
 
 
+def _no_delay(transport: asyncio.Transport) -> None:
+    """Send each write at once (TCP_NODELAY). asyncio sets it only on sockets whose
+    ``proto`` says TCP, and the listening socket uvicorn binds itself for
+    ``addr serve --workers 2`` is made with ``proto`` 0: without this, Nagle's algorithm
+    and the client's delayed ACK held every answer of a multi-worker server back ~40 ms
+    (/healthz: 44 ms with two workers, 0.8 ms with one)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class _Rejected(Exception):
     """Raised from a parser callback to stop parsing once the request was answered."""
 
@@ -188,6 +200,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     # Narrower than asyncio's BaseTransport, as in uvicorn's own protocol.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        _no_delay(transport)
         _open.add(self)
         host = self.client[0] if self.client else None
         if host is not None and not self._limits.is_exempt(host):

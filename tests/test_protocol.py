@@ -408,3 +408,36 @@ def test_serve_runs_uvicorn_with_the_guarded_protocol(monkeypatch: pytest.Monkey
     assert calls[0]["http"] == "api.protocol:GuardedHttpToolsProtocol"
     assert calls[0]["timeout_keep_alive"] == get_service_settings().keep_alive_timeout_seconds
     assert import_from_string(calls[0]["http"]) is GuardedHttpToolsProtocol
+
+
+def test_answers_are_not_held_back_on_a_socket_bound_for_several_workers() -> None:
+    """``addr serve --workers 2`` serves on a socket uvicorn binds itself, with ``proto``
+    0, on which asyncio sets no TCP_NODELAY: the protocol sets it on each connection."""
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # as uvicorn binds it
+    listening.bind(("127.0.0.1", 0))
+    assert listening.proto == 0
+    seen: list[int] = []
+
+    class Recording(_Protocol):
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            sock = transport.get_extra_info("socket")
+            seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    config = uvicorn.Config(_App(), http=Recording, lifespan="off", log_level="warning")
+    uvi = uvicorn.Server(config)
+    thread = threading.Thread(target=uvi.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not uvi.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.02)
+    try:
+        port = listening.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /a HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert _answer(sock)[0] == 200
+        assert seen and all(seen), seen
+    finally:
+        uvi.should_exit = True
+        thread.join(timeout=5)
