@@ -10,9 +10,10 @@ small in-memory overlay index (source ``delivery``, completeness ``observed``) t
 every search merges with the main one by score.
 
 Taking a delivery in costs a request almost nothing: the new row is searched one by one
-(its keys scored against each query, ~20 µs a row) until a background thread has folded
-it into the overlay index, rebuilt and swapped in whole (~25 ms for 300 addresses), never
-changed in place, so that a search in another thread always sees one consistent state.
+(its keys scored against each query, ~20 µs a row) until a background thread folds it
+into the overlay index (every 10 s, or at once when 64 are pending), rebuilt and swapped
+in whole (~25 ms for 300 addresses), never changed in place, so that a search in another
+thread always sees one consistent state.
 The overlay is lexical only (a delivered address sharing no word with a query cannot
 score as its match), so nothing is embedded. It is skipped for a query the main index
 matches (score ≥ 0.95) and for a country none of its addresses is in.
@@ -45,6 +46,11 @@ __all__ = ["DELIVERY_SOURCE", "LiveIndex"]
 
 DELIVERY_SOURCE = "delivery"
 """``source`` of the rows deliveries made known-good."""
+FOLD_PENDING = 64
+"""Pending delivered addresses that are folded into the overlay index at once."""
+FOLD_AFTER_S = 10.0
+"""Pending ones are folded in at least this often (until then autocomplete misses them;
+searches and verify find them from the first request)."""
 
 
 class LiveIndex:
@@ -61,19 +67,23 @@ class LiveIndex:
     def __init__(
         self, index: AddressIndex, store: FeedbackStore | None, *, background: bool = True
     ) -> None:
-        """``background=False``: rows taken in stay pending until :meth:`fold` is called
-        (a one-off command has no time to save)."""
+        """``background=False``: no folding thread; rows taken in stay pending until
+        :meth:`fold` is called."""
         self.index = index
         self.store = store
-        self._background = background
         self._lock = threading.Lock()
         self._folding = threading.Lock()
         self._watermark = 0
         self._rows: dict[str, KnownGoodRow] = {}
         self._pending_cache: dict[tuple[str, int], _Pending] = {}
         self._overlay = _Overlay(None, {}, (), frozenset(), frozenset())
+        self._wake = threading.Event()
         self.sync()
         self.fold()
+        if background:
+            threading.Thread(
+                target=self._fold_when_due, name="fold-deliveries", daemon=True
+            ).start()
 
     # ------------------------------------------------------------------ sync
 
@@ -102,14 +112,23 @@ class LiveIndex:
             self._watermark = changed[-1].seq
             current = self._overlay
             self._overlay = self._overlay_over(current.index, current.built)
-        if self._background and (self._overlay.pending or self._overlay.hidden):
-            threading.Thread(target=self.fold, name="fold-deliveries", daemon=True).start()
+        if len(self._overlay.pending) >= FOLD_PENDING:
+            self._wake.set()
         return len(changed)
+
+    def _fold_when_due(self) -> None:
+        """The background thread: fold every :data:`FOLD_AFTER_S` seconds while rows are
+        pending, at once when :data:`FOLD_PENDING` are."""
+        while True:
+            self._wake.wait(FOLD_AFTER_S)
+            self._wake.clear()
+            if self._overlay.pending or self._overlay.hidden:
+                self.fold()
 
     def fold(self) -> None:
         """Rebuild the overlay index from every delivered address and swap it in, until
-        nothing is pending (what arrives meanwhile is folded in the next round). Runs in
-        a background thread after a sync that took rows in; one fold at a time."""
+        nothing is pending (what arrives meanwhile is folded in the next round); one fold
+        at a time. The background thread calls it when due."""
         with self._folding:
             while self._overlay.pending or self._overlay.hidden:
                 with self._lock:
