@@ -144,6 +144,16 @@ class Locator:
         street = frame["country"].astype("string") + _SEP + frame["road_key"] + _SEP
         self._by_postcode = StreetPoints.build(street + frame["postcode_key"], numbers, points)
         self._by_town = StreetPoints.build(street + frame["city_key"], numbers, points)
+        area = frame["country"].astype("string") + _SEP + frame["postcode_key"]
+        middles = (
+            pd.DataFrame({"area": area.to_numpy(object), "lat": points[:, 0], "lon": points[:, 1]})
+            .dropna(subset=["area"])
+            .groupby("area")[["lat", "lon"]]
+            .median()
+        )
+        self._postcodes: dict[str, tuple[float, float]] = {
+            str(key): (float(row.lat), float(row.lon)) for key, row in middles.iterrows()
+        }
 
     def street(
         self,
@@ -163,6 +173,13 @@ class Locator:
                 return point
         return None
 
+    def postcode(self, country: str, postcode: str | None) -> Location | None:
+        """The middle (median) of the known points in a postcode given by its key, e.g.
+        ``postcode("IS", "451")``: nearer the addresses than the gazetteer's centroid of a
+        wide rural postcode."""
+        point = self._postcodes.get(_SEP.join((country, postcode))) if postcode else None
+        return Location(point[0], point[1], Precision.POSTCODE) if point else None
+
     def estimate(
         self,
         country: str,
@@ -173,11 +190,12 @@ class Locator:
         postcode_text: str | None,
         town_text: str | None,
     ) -> Location | None:
-        """The street estimate from keys, else the gazetteer's centroid of the postcode or
-        town as written (``"101"``, ``"Reykjavík"``), else ``None``."""
+        """The street estimate from keys, else the middle of the postcode's known points,
+        else the gazetteer's centroid of the postcode or town as written (``"101"``,
+        ``"Reykjavík"``), else ``None``."""
         if point := self.street(country, road, number, postcode, town):
             return Location(point[0], point[1], Precision.STREET)
-        return centroid(country, postcode_text, town_text)
+        return self.postcode(country, postcode) or centroid(country, postcode_text, town_text)
 
 
 def centroid(country: str, postcode: str | None, town: str | None) -> Location | None:

@@ -333,7 +333,8 @@ class AddressIndex:
     def locate(self, parsed: ParsedAddress, country: str | None) -> Location | None:
         """The best location for an address that is no row: a point on its street within
         its postcode or town, else the postcode's centroid, else the town's; ``None``
-        when none is known. No model runs (~20 µs).
+        when none is known. A postcode's centroid is the middle of its known points when
+        the index has some, else the gazetteer's. No model runs (~20 µs).
 
         Example: ``locate(parse("Laugavegur 16, 101 Reykjavík"), "IS")`` lies between
         Laugavegur 15 and 17 (``Precision.STREET``); ``"Nowhere Lane 5, 101 Reykjavík"``
@@ -348,7 +349,9 @@ class AddressIndex:
             if point := self._locator.street(code, road, number, postcode, town):
                 return Location(point[0], point[1], Precision.STREET)
         for code in countries:
-            if found := centroid(code, parsed.postcode, parsed.locality):
+            if found := self._locator.postcode(code, postcode) or centroid(
+                code, parsed.postcode, parsed.locality
+            ):
                 return found
         return None
 
