@@ -1,7 +1,8 @@
 """The README's pictures of the checkout page, taken in Chromium against ``addr serve``.
 
-Types "4570 Frozen Hill" on a phone-sized page, picks the suggestion "4570 Frozen Hill
-Rd, Anamosa, IA 52205" and verifies it; then verifies a delivery note typed as an
+Types "Laugavegur 12b" on a phone-sized page, picks the suggestion "Laugavegur 12b, 101
+Reykjavík" and verifies it (the register has its point: the page draws the known
+addresses around it); then verifies a delivery note typed as an
 address; then fills the form's fields with an address outside the known-good data, a phone
 number and a note in its street line ("350 5th Ave, call 555-0134, leave at the back door",
 New York, NY 10118). Run with the default index built (``make setup``)::
@@ -77,8 +78,8 @@ def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=DOCS)
-    parser.add_argument("--typed", default="4570 Frozen Hill")
-    parser.add_argument("--pick", default="4570 Frozen Hill Rd, Anamosa, IA 52205")
+    parser.add_argument("--typed", default="Laugavegur 12b")
+    parser.add_argument("--pick", default="Laugavegur 12b, 101 Reykjavík")
     parser.add_argument("--not-an-address", default="leave it with the neighbour please")
     args = parser.parse_args()
     for path in take(args.out, args.typed, args.pick, args.not_an_address):
