@@ -29,6 +29,7 @@ __all__ = [
     "canonical_tokens",
     "canonical_word",
     "completions_of",
+    "component_key",
     "fold",
     "join_keys",
 ]
@@ -78,6 +79,13 @@ def address_key(text: str) -> str:
         '730 33rd ave sw cedar rapids ia 52404'
     """
     return " ".join(canonical_tokens(text))
+
+
+def component_key(value: str | None) -> str | None:
+    """The match key of one component, ``None`` for a missing or keyless one:
+    ``component_key("Frozen Hill Road")`` -> ``"frozen hill rd"``, ``component_key("")``
+    -> ``None``."""
+    return (address_key(value) or None) if value else None
 
 
 def join_keys(*columns: Iterable[object]) -> list[str]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,15 +32,12 @@ import pandas as pd
 from address.model import ParsedAddress
 from address.verification import Location, Precision
 from index.feedback import FeedbackStore, KnownGoodRow
-from index.keys import address_key
+from index.keys import address_key, component_key
 from index.locate import nearest
 from index.reference import COMPONENT_COLUMNS, REFERENCE_COLUMNS, Completeness
-from index.rerank import SAME_ADDRESS, QueryParts, RowParts, agreement, query_parts, tie_break
+from index.rerank import SAME_ADDRESS, QueryParts, RowParts, query_parts, rank
 from index.rows import with_keys
 from index.search import AddressIndex, Candidate, read_queries
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["DELIVERY_SOURCE", "LiveIndex"]
 
@@ -274,16 +271,12 @@ class _Pending:
         """``"Laugavegur 12b, 101 Reykjavík"`` delivered to at (64.14597, -21.93096): a
         premise candidate at that point, keyed as the index keys its rows."""
         components = {c: value for c in COMPONENT_COLUMNS if (value := row.components.get(c))}
-
-        def key(value: str | None) -> str | None:
-            return (address_key(value) or None) if value else None
-
         parts = RowParts(
             address_key(row.address),
-            key(components.get("house_number")),
-            key(components.get("road")),
-            key(components.get("postcode")),
-            key(components.get("city")),
+            *(
+                component_key(components.get(c))
+                for c in ("house_number", "road", "postcode", "city")
+            ),
         )
         location = None
         if row.lat is not None and row.lon is not None:
@@ -317,16 +310,15 @@ class _Overlay:
 
     def search_pending(self, query: QueryParts, country: str | None, k: int) -> list[Candidate]:
         """The pending addresses best agreeing with a query, scored as the index scores."""
-        scored = []
-        for pending in self.pending:
-            if country and pending.candidate.country != country.upper():
-                continue
-            score, matched = agreement(query, pending.parts)
-            scored.append((-round(score, 4), -tie_break(query, pending.parts), pending, matched))
-        scored.sort(key=lambda item: item[:2])
+        wanted = country.upper() if country else None
+        rows = (
+            (i, pending.parts)
+            for i, pending in enumerate(self.pending)
+            if wanted is None or pending.candidate.country == wanted
+        )
         return [
-            replace(pending.candidate, score=-neg, matched=matched)
-            for neg, _, pending, matched in scored[:k]
+            replace(self.pending[i].candidate, score=score, matched=matched)
+            for i, score, matched in rank(query, rows, k)
         ]
 
 

@@ -33,7 +33,7 @@ means, the same for every query:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -41,7 +41,7 @@ from importlib import resources
 from rapidfuzz import fuzz
 
 from address.model import ParsedAddress
-from index.keys import address_key
+from index.keys import address_key, component_key
 
 __all__ = [
     "MINOR_DIFFERENCE",
@@ -51,6 +51,7 @@ __all__ = [
     "RowParts",
     "agreement",
     "query_parts",
+    "rank",
     "tie_break",
 ]
 
@@ -96,12 +97,6 @@ class RowParts:
     locality: str | None
 
 
-def _key(value: str | None) -> str | None:
-    if not value:
-        return None
-    return address_key(value) or None
-
-
 def query_parts(text: str, parsed: ParsedAddress) -> QueryParts:
     """Keys of a query from libpostal's parse.
 
@@ -113,10 +108,10 @@ def query_parts(text: str, parsed: ParsedAddress) -> QueryParts:
     return QueryParts(
         key=key,
         tokens=tuple(key.split()),
-        house_number=_key(parsed.house_number),
-        road=_key(parsed.road),
-        postcode=_key(parsed.postcode),
-        locality=_key(parsed.locality),
+        house_number=component_key(parsed.house_number),
+        road=component_key(parsed.road),
+        postcode=component_key(parsed.postcode),
+        locality=component_key(parsed.locality),
     )
 
 
@@ -273,6 +268,23 @@ def agreement(query: QueryParts, row: RowParts) -> tuple[float, tuple[str, ...]]
     parsed, tokens = _parsed_values(query, row), _token_values(query, row)
     same_place = _same_place(parsed, tokens, query, row)
     return max(_combine(parsed, row, text, same_place), _combine(tokens, row, text, same_place))
+
+
+def rank(
+    query: QueryParts, rows: Iterable[tuple[int, RowParts]], k: int
+) -> list[tuple[int, float, tuple[str, ...]]]:
+    """The ``k`` rows agreeing best with a query, as ``(row, score, matched)``: by score
+    (to four decimals), then :func:`tie_break`, then row number.
+
+    Example: ``rank(parts, [(0, laugavegur_12b), (1, laugavegur_14)], 1)`` for
+    ``"Laugavegur 12b, 101 Reykjavík"`` is ``[(0, 1.0, ("house_number", "road", ...))]``.
+    """
+    scored = []
+    for row, parts in rows:
+        score, matched = agreement(query, parts)
+        scored.append((-round(score, 4), -tie_break(query, parts), row, matched))
+    scored.sort()
+    return [(row, -neg, matched) for neg, _, row, matched in scored[:k]]
 
 
 def tie_break(query: QueryParts, row: RowParts) -> float:

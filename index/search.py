@@ -36,11 +36,11 @@ from index._files import save_index
 from index.autocomplete import KeyColumn, PrefixIndex, postcodes_agreeing, towns_agreeing
 from index.config import IndexConfig
 from index.embed import Embedder
-from index.keys import address_key, join_keys
+from index.keys import component_key, join_keys
 from index.lexical import LexicalIndex
 from index.locate import Locator, SharedPoints, centroid, nearest
 from index.reference import COMPONENT_COLUMNS, Completeness
-from index.rerank import QueryParts, RowParts, agreement, query_parts, tie_break
+from index.rerank import QueryParts, RowParts, query_parts, rank
 from index.rows import with_keys, with_points
 
 if TYPE_CHECKING:
@@ -218,12 +218,8 @@ class AddressIndex:
         return [[int(r) for r in row if r >= 0 and mask[r]][:k] for row in found]
 
     def _rank(self, parts: QueryParts, rows: set[int], k: int) -> list[Candidate]:
-        scored = []
-        for row in rows:
-            score, matched = agreement(parts, self._parts[row])
-            scored.append((-round(score, 4), -tie_break(parts, self._parts[row]), row, matched))
-        scored.sort()
-        return [self._candidate(row, -neg, matched) for neg, _, row, matched in scored[:k]]
+        best = rank(parts, ((row, self._parts[row]) for row in rows), k)
+        return [self._candidate(row, score, matched) for row, score, matched in best]
 
     def search(self, query: str, k: int = 5, country: str | None = None) -> list[Candidate]:
         """The ``k`` known-good addresses closest to a free-text query, best first.
@@ -341,7 +337,7 @@ class AddressIndex:
         gets 101's centroid (``Precision.POSTCODE``).
         """
         road, number, postcode, town = (
-            address_key(value) or None if value else None
+            component_key(value)
             for value in (parsed.road, parsed.house_number, parsed.postcode, parsed.locality)
         )
         countries = [country.strip().upper()] if country else self._country_codes
