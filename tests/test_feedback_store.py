@@ -243,6 +243,7 @@ def test_refit_learns_from_outcomes_and_every_store_uses_it(store: FeedbackStore
     assert store.risk_model().version == 0
     store.record(_labelled_events(150))
     assert store.refit_risk() is None  # fewer than 200 events
+    assert not store.refit_due()  # so no refit is due either
     store.record(_labelled_events(600)[150:])
     assert store.refit_due()
 

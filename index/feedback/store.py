@@ -87,6 +87,8 @@ WITHDRAW_AFTER_FAILURES = 2
 row: couriers could not find it twice since (a parcel reported not received does not
 count: the address was found)."""
 _REFIT_MIN_NEW = 50
+REFIT_MIN_EVENTS = 200
+"""Outcomes the risk model needs before its first fit (the prior serves until then)."""
 _REFIT_SHARE = 0.1
 
 
@@ -292,16 +294,18 @@ class FeedbackStore:
 
     def refit_due(self) -> bool:
         """Whether enough outcomes arrived since the last fit: at least 50, and at least
-        10% of the events that fit saw."""
+        10% of the events that fit saw; before a first fit, :data:`REFIT_MIN_EVENTS`
+        (fewer cannot be fitted, so a refit would read them all for nothing)."""
         conn = self._conn()
         last = conn.execute(
             "SELECT events, last_event_seq FROM risk_models ORDER BY version DESC LIMIT 1"
         ).fetchone()
         seen, after = last if last is not None else (0, 0)
         new = conn.execute("SELECT count(*) FROM events WHERE seq > ?", (after,)).fetchone()[0]
-        return int(new) >= max(_REFIT_MIN_NEW, _REFIT_SHARE * seen)
+        least = max(_REFIT_MIN_NEW, _REFIT_SHARE * seen) if last else REFIT_MIN_EVENTS
+        return int(new) >= least
 
-    def refit_risk(self, min_events: int = 200) -> RiskModel | None:
+    def refit_risk(self, min_events: int = REFIT_MIN_EVENTS) -> RiskModel | None:
         """Fit the risk model on every outcome in time order (each from its address's
         history before it and its verdict) and store it for every process.
 
