@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from address.model import ParsedAddress, Reason
 from address.reading import Reading
 from address.rules import PlaceEvidence, check
-from address.verification import AUTHORITATIVE, Coverage, SearchCandidate, Searcher
+from address.verification import Completeness, Coverage, SearchCandidate, Searcher
 
 __all__ = ["HARD_RULE_FAILURES", "MATCH_SCORE", "STREET_SCORE", "Evidence", "gather"]
 
@@ -79,7 +79,7 @@ class Evidence:
         best = self.best
         if best is None or best.score < STREET_SCORE or "road" not in best.matched:
             return None
-        if best.completeness != AUTHORITATIVE:
+        if best.completeness != Completeness.AUTHORITATIVE:
             return None
         return best if {"locality", "postcode"} & set(best.matched) else None
 
@@ -91,7 +91,8 @@ class Evidence:
         address it lacks is doubtful; deliveries and orders (``observed``) do not say so.
         """
         return any(
-            c.completeness == AUTHORITATIVE and {"locality", "postcode"} & set(c.matched)
+            c.completeness == Completeness.AUTHORITATIVE
+            and {"locality", "postcode"} & set(c.matched)
             for c in self.candidates
         )
 

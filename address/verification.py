@@ -16,11 +16,11 @@ from address.model import REASON_MESSAGES, ParsedAddress, Reason
 from address.rules import PlaceEvidence
 
 __all__ = [
-    "AUTHORITATIVE",
     "CLASSIFIER_INVALID",
     "CLASSIFIER_VALID",
     "Classification",
     "Classifier",
+    "Completeness",
     "ComponentCheck",
     "Confirmation",
     "Coverage",
@@ -66,8 +66,14 @@ class NextAction(StrEnum):
     FIX = "fix"
 
 
-AUTHORITATIVE = "authoritative"
-"""A source that lists every address (a register): an address it lacks is doubtful."""
+class Completeness(StrEnum):
+    """Whether a source of known-good addresses lists every address of the places it
+    covers (``index.reference`` stores it with each row)."""
+
+    AUTHORITATIVE = "authoritative"
+    """A register (Iceland's, a county's OpenAddresses): an address it lacks is doubtful."""
+    OBSERVED = "observed"
+    """Addresses seen in deliveries or orders: a missing one means nothing."""
 
 
 class Coverage(StrEnum):

@@ -135,8 +135,7 @@ class Resources:
                 self.loaded["classifier"] = True
                 self.store = FeedbackStore(self.feedback_db)
                 self.ids = VerificationIds(load_secret(self.feedback_db, self.feedback_secret))
-                self.index = LiveIndex(index, self.store)
-                self.index.sync()  # the addresses deliveries confirmed since the build
+                self.index = LiveIndex(index, self.store)  # takes in every delivery so far
                 self.loaded["feedback"] = True
                 seconds = _warm_up(index, self.classifier)
                 self.loaded["warm"] = True

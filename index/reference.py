@@ -26,7 +26,6 @@ import logging
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from address.errors import ReferenceDataError
 from address.parquet import write_parquet_atomically
 from address.paths import data_paths
 from address.standardize import format_address_line
+from address.verification import Completeness
 from index._iceland import ICELAND_SOURCE, count_iceland_rows, iter_iceland_components
 from index._linn import LINN_PACKAGE, LINN_SOURCE, iter_linn_components
 
@@ -61,15 +61,6 @@ COMPONENT_COLUMNS = ("house_number", "road", "unit", "postcode", "city", "state"
 """Address components, named with libpostal's labels."""
 POINT_COLUMNS = ("lat", "lon")
 """An address's own point, WGS84 degrees."""
-
-
-class Completeness(StrEnum):
-    """Whether a source lists every address of the places it covers."""
-
-    AUTHORITATIVE = "authoritative"
-    """A register (Iceland's, a county's OpenAddresses): an address it lacks is doubtful."""
-    OBSERVED = "observed"
-    """Addresses seen in deliveries or orders: a missing one means nothing."""
 
 
 def completeness_of(value: str) -> Completeness:
