@@ -33,6 +33,7 @@ __all__ = [
     "distance_km",
     "house_number_value",
     "nearest",
+    "on_globe",
 ]
 
 _SEP = "\x1f"
@@ -210,6 +211,12 @@ def centroid(country: str, postcode: str | None, town: str | None) -> Location |
     except DataNotReadyError:
         return None
     return None
+
+
+def on_globe(lat: float, lon: float) -> bool:
+    """Whether a point is in WGS84's range: ``on_globe(64.14597, -21.93096)`` is true,
+    ``on_globe(91.0, 0.0)`` false."""
+    return abs(lat) <= 90.0 and abs(lon) <= 180.0
 
 
 def distance_km(

@@ -38,7 +38,7 @@ from index.config import IndexConfig
 from index.embed import Embedder
 from index.keys import component_key, join_keys
 from index.lexical import LexicalIndex
-from index.locate import Locator, SharedPoints, centroid, nearest
+from index.locate import Locator, SharedPoints, centroid, nearest, on_globe
 from index.reference import COMPONENT_COLUMNS, Completeness
 from index.rerank import QueryParts, RowParts, query_parts, rank
 from index.rows import with_keys, with_points
@@ -362,7 +362,7 @@ class AddressIndex:
         Raises:
             ValueError: ``lat`` outside [-90, 90] or ``lon`` outside [-180, 180].
         """
-        if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        if not on_globe(lat, lon):
             raise ValueError(f"not a WGS84 point: lat={lat}, lon={lon}")
         row = self._live_row.get(id)
         if row is None:

@@ -29,7 +29,7 @@ from typing import BinaryIO
 
 from address.errors import AddressError
 from address.progress import progress as progress_bar
-from index.feedback.model import FeedbackEvent, Outcome, delivery_key
+from index.feedback.model import FeedbackEvent, Outcome, delivery_key, whole_point
 from index.feedback.store import FeedbackStore
 
 __all__ = ["ImportReport", "import_events"]
@@ -163,9 +163,7 @@ def _event(
     except ValueError:
         raise _SkipRow("unknown outcome") from None
     lat, lon = _number(row, "lat"), _number(row, "lon")
-    if (lat is None) != (lon is None) or (
-        lat is not None and lon is not None and not (abs(lat) <= 90 and abs(lon) <= 180)
-    ):
+    if not whole_point(lat, lon):
         raise _SkipRow("bad coordinates")
     occurred_at = _number(row, "occurred_at")
     try:

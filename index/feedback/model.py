@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from index.keys import address_key
+from index.locate import on_globe
 
-__all__ = ["FeedbackEvent", "KnownGoodRow", "Outcome", "Recorded", "delivery_key"]
+__all__ = ["FeedbackEvent", "KnownGoodRow", "Outcome", "Recorded", "delivery_key", "whole_point"]
 
 
 class Outcome(StrEnum):
@@ -92,3 +93,11 @@ class KnownGoodRow:
     """The index row this address already is: only its point moves, no new row."""
     deleted: bool = False
     """Its outcomes were revoked (:meth:`FeedbackStore.revoke`): drop the row."""
+
+
+def whole_point(lat: float | None, lon: float | None) -> bool:
+    """Whether an event's point is usable: none at all, or both coordinates on the globe
+    (``64.14597, -21.93096``); half a point or one off the globe is not."""
+    if lat is None or lon is None:
+        return lat is None and lon is None
+    return on_globe(lat, lon)

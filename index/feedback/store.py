@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.feedback.model import FeedbackEvent, KnownGoodRow, Outcome, Recorded
+from index.feedback.model import FeedbackEvent, KnownGoodRow, Outcome, Recorded, whole_point
 from index.feedback.risk import FEATURES, DeliveryHistory, RiskModel, features
 
 __all__ = ["FeedbackStore", "known_good_id"]
@@ -100,11 +100,8 @@ def known_good_id(key: str) -> str:
 
 def _check_point(event: FeedbackEvent) -> None:
     """Refuse half a point or one off the globe: the live index could not place it."""
-    lat, lon = event.lat, event.lon
-    if lat is None and lon is None:
-        return
-    if lat is None or lon is None or not (abs(lat) <= 90.0 and abs(lon) <= 180.0):
-        raise ValueError(f"not a WGS84 point: lat={lat}, lon={lon} ({event.address})")
+    if not whole_point(event.lat, event.lon):
+        raise ValueError(f"not a WGS84 point: lat={event.lat}, lon={event.lon} ({event.address})")
 
 
 def _makes_known_good(event: FeedbackEvent) -> bool:
