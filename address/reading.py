@@ -24,6 +24,7 @@ from address.model import DEFAULT_COUNTRY, ParsedAddress
 from address.normalize import MAX_ADDRESS_LENGTH, normalize
 from address.repair import repair
 from address.rules import PlaceEvidence, detect_country, place_evidence
+from address.standardize import standardize
 from address.units import split_unit
 
 __all__ = ["CleanInput", "Reading", "clean_input", "evidence_for", "read"]
@@ -84,6 +85,12 @@ class Reading:
         if not self.text or not self.country:
             return PlaceEvidence.NONE
         return place_evidence(self.text, self.parsed, self.country)
+
+    def standardized(self) -> str:
+        """The address in its country's standard form ("John Smith, 4570 frozen hill rd
+        anamosa ia" -> ``"4570 Frozen Hill Rd, Anamosa, IA"``), the text as read without
+        a country; what verify answers when no known-good address matches."""
+        return standardize(self.parsed, self.country) if self.country else self.text
 
 
 def read(

@@ -68,7 +68,6 @@ from address.fields import AddressFields
 from address.model import DEFAULT_COUNTRY, Reason
 from address.normalize import MAX_ADDRESS_LENGTH
 from address.reading import CleanInput, read
-from address.standardize import standardize
 from address.verification import (
     CLASSIFIER_INVALID,
     CLASSIFIER_VALID,
@@ -150,7 +149,7 @@ def _classifier_reasons(result: Classification) -> list[Reason]:
 def _decide(evidence: Evidence, classification: Classification | None, limit: int) -> Verification:
     parsed, rules = evidence.parsed, evidence.rule_reasons
     country = evidence.country
-    standardized = standardize(parsed, country) if country else evidence.text
+    standardized = evidence.reading.standardized()
     coverage = evidence.coverage()
 
     def answer(

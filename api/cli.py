@@ -256,24 +256,20 @@ def feedback_import(
     from dataclasses import asdict
 
     from address.reading import read
-    from address.standardize import standardize
     from api.settings import get_service_settings
     from index.feedback import FeedbackStore, import_events
 
     settings = get_service_settings()
 
     def read_address(text: str, country: str | None) -> tuple[str, str | None, dict[str, str]]:
-        """The address as verify standardizes it: ``standardize(parsed, country)``."""
+        """The address as verify standardizes it (:meth:`Reading.standardized`)."""
         reading = read(
             text,
             country,
             default_country=settings.default_country,
             max_length=settings.max_address_length,
         )
-        standardized = (
-            standardize(reading.parsed, reading.country) if reading.country else reading.text
-        )
-        return standardized, reading.country, reading.parsed.components()
+        return reading.standardized(), reading.country, reading.parsed.components()
 
     try:
         report = import_events(
